@@ -1,0 +1,54 @@
+/**
+ * Roles and what they may do (SEC-2). Every service method starts by asking
+ * for one of these permissions; API token scopes are subsets of them.
+ */
+export const ROLES = ['admin', 'security_analyst', 'system_owner', 'change_approver', 'auditor', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  admin: 'Administrator',
+  security_analyst: 'Security analyst',
+  system_owner: 'System owner',
+  change_approver: 'Change approver',
+  auditor: 'Auditor (read-only)',
+  agent: 'Agent (machine identity)',
+};
+
+export const PERMISSIONS = [
+  'asset:read',
+  'asset:write',
+  'team:read',
+  'team:write',
+  'user:read',
+  'user:write',
+  'audit:read',
+  'token:own',
+  'system:admin',
+  'agent:checkin',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const READ_ALL: Permission[] = ['asset:read', 'team:read', 'user:read', 'audit:read'];
+
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  admin: [...READ_ALL, 'asset:write', 'team:write', 'user:write', 'token:own', 'system:admin'],
+  security_analyst: [...READ_ALL, 'asset:write', 'token:own'],
+  system_owner: [...READ_ALL, 'asset:write', 'token:own'],
+  change_approver: [...READ_ALL, 'token:own'],
+  // Auditors read everything and change nothing, not even their own tokens:
+  // their sessions are read-only by construction.
+  auditor: [...READ_ALL],
+  agent: ['agent:checkin'],
+};
+
+export function permissionsOf(role: Role): ReadonlySet<Permission> {
+  return new Set(ROLE_PERMISSIONS[role]);
+}
+
+export function isRole(v: unknown): v is Role {
+  return typeof v === 'string' && (ROLES as readonly string[]).includes(v);
+}
+
+export function isPermission(v: unknown): v is Permission {
+  return typeof v === 'string' && (PERMISSIONS as readonly string[]).includes(v);
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { assetCreateSchema, assetListQuerySchema, assetSchema, assetUpdateSchema } from '../../domain/assets/asset.js';
+import { text } from '../../domain/text.js';
+import * as assets from '../../services/assets/assets.service.js';
+import type { Db } from '../../storage/db.js';
+import { errorResponses } from '../problem.js';
+import { ctxOf } from '../types.js';
+import { auditRecordSchema } from './audit.js';
+
+const idParams = z.strictObject({ id: z.uuid() });
+const tags = ['Assets'];
+
+export const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
+
+export function assetRoutes(app: FastifyInstance, db: Db) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/api/assets', {
+    schema: {
+      tags, operationId: 'listAssets', summary: 'List, search, filter and sort assets (cursor pagination)',
+      querystring: assetListQuerySchema,
+      response: { 200: z.object({ items: z.array(assetSchema), nextCursor: z.string().nullable(), total: z.number().int() }), ...errorResponses },
+    },
+  }, (req) => assets.listAssets(db, ctxOf(req), req.query));
+
+  r.get('/api/assets/facets', {
+    schema: {
+      tags, operationId: 'assetFacets', summary: 'Values in use, for filter menus',
+      response: { 200: z.object({ departments: z.array(z.string()), locations: z.array(z.string()), maintenanceGroups: z.array(z.string()) }), ...errorResponses },
+    },
+  }, (req) => assets.facets(db, ctxOf(req)));
+
+  r.get('/api/assets/export', {
+    schema: {
+      tags, operationId: 'exportAssets', summary: 'Export assets as CSV (same columns as the import)',
+      querystring: assetListQuerySchema.omit({ cursor: true, limit: true }),
+      produces: ['text/csv'],
+      response: { 200: z.string().describe('CSV'), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const gen = assets.exportCsv(db, ctxOf(req), { ...req.query, limit: 500 });
+    const first = await gen.next(); // authorises before headers go out
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="assets.csv"');
+    let out = first.done ? '' : first.value;
+    for await (const chunk of gen) out += chunk;
+    return out;
+  });
+
+  r.post('/api/assets/import', {
+    bodyLimit: IMPORT_BODY_LIMIT,
+    schema: {
+      tags, operationId: 'importAssets',
+      summary: 'Bulk import assets from CSV; all rows or none',
+      description: 'Send the CSV as the request body (Content-Type: text/csv). Rows match existing active assets by id, FQDN or host name and update them; other rows create assets. Any invalid row and nothing is written; the error lists every problem by row and column.',
+      querystring: z.strictObject({ dryRun: z.enum(['true', 'false']).optional().describe('Validate and count only') }),
+      consumes: ['text/csv'],
+      body: z.string().describe('CSV text with a header row'),
+      response: {
+        200: z.object({ dryRun: z.boolean(), rows: z.number(), created: z.number(), updated: z.number(), unchanged: z.number(), decommissioned: z.number() }),
+        ...errorResponses,
+      },
+    },
+  }, (req) => assets.importCsv(db, ctxOf(req), req.body, { dryRun: req.query.dryRun === 'true' }));
+
+  r.post('/api/assets', {
+    schema: { tags, operationId: 'createAsset', summary: 'Create an asset', body: assetCreateSchema, response: { 201: assetSchema, ...errorResponses } },
+  }, async (req, reply) => reply.code(201).send(await assets.createAsset(db, ctxOf(req), req.body)));
+
+  r.get('/api/assets/:id', {
+    schema: { tags, operationId: 'getAsset', summary: 'One asset', params: idParams, response: { 200: assetSchema, ...errorResponses } },
+  }, (req) => assets.getAsset(db, ctxOf(req), req.params.id));
+
+  r.patch('/api/assets/:id', {
+    schema: {
+      tags, operationId: 'updateAsset', summary: 'Change fields of an asset',
+      description: 'Send If-Match with the asset\'s version to refuse the change when someone else changed it first.',
+      params: idParams, body: assetUpdateSchema,
+      headers: z.object({ 'if-match': z.string().regex(/^"?\d+"?$/, 'must be the asset version').optional() }),
+      response: { 200: assetSchema, ...errorResponses },
+    },
+  }, (req) => {
+    const ifMatch = req.headers['if-match'];
+    return assets.updateAsset(db, ctxOf(req), req.params.id, req.body, ifMatch ? Number(ifMatch.replace(/"/g, '')) : undefined);
+  });
+
+  const reasonBody = z.strictObject({ reason: text(1000).nullable().optional() });
+  r.post('/api/assets/:id/decommission', {
+    schema: { tags, operationId: 'decommissionAsset', summary: 'Decommission: leaves targeting and figures, keeps history', params: idParams, body: reasonBody.optional(), response: { 200: assetSchema, ...errorResponses } },
+  }, (req) => assets.setLifecycle(db, ctxOf(req), req.params.id, 'decommissioned', req.body?.reason ?? null));
+
+  r.post('/api/assets/:id/reactivate', {
+    schema: { tags, operationId: 'reactivateAsset', summary: 'Bring a decommissioned asset back', params: idParams, body: reasonBody.optional(), response: { 200: assetSchema, ...errorResponses } },
+  }, (req) => assets.setLifecycle(db, ctxOf(req), req.params.id, 'active', req.body?.reason ?? null));
+
+  r.get('/api/assets/:id/history', {
+    schema: { tags, operationId: 'assetHistory', summary: 'Every recorded change of the asset, newest first', params: idParams, response: { 200: z.array(auditRecordSchema), ...errorResponses } },
+  }, (req) => assets.history(db, ctxOf(req), req.params.id));
+}

@@ -1,0 +1,21 @@
+import type { Principal } from '../domain/auth/principal.js';
+import type { Ctx } from '../services/context.js';
+import type { FastifyRequest } from 'fastify';
+import { UnauthorizedError } from '../lib/errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    csrfToken: string | null;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without signing in. */
+    public?: boolean;
+  }
+}
+
+/** The service context of a request that must be authenticated. */
+export function ctxOf(req: FastifyRequest): Ctx {
+  if (!req.principal) throw new UnauthorizedError();
+  return { principal: req.principal, requestId: String(req.id), ip: req.ip };
+}

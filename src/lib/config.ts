@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment exactly once, validated, and
+ * frozen. A bad value stops start-up with a message naming the variable.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  PATCHLOOP_DATA_DIR: z.string().min(1).default('./data'),
+  PATCHLOOP_PUBLIC_URL: z.url().optional(),
+  PATCHLOOP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PATCHLOOP_SECURE_COOKIES: bool.optional(),
+  PATCHLOOP_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  PATCHLOOP_BODY_LIMIT_MB: z.coerce.number().positive().max(1024).default(10),
+  PATCHLOOP_JOBS_IN_SERVER: bool.default(true),
+  PATCHLOOP_TRUST_PROXY: bool.default(false),
+  OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_SCOPES: z.string().default('openid email profile'),
+  OIDC_ROLE_CLAIM: z.string().default('patchloop_role'),
+  OIDC_DEFAULT_ROLE: z.string().optional(),
+  OIDC_BUTTON_LABEL: z.string().default('Single sign-on'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly publicUrl: string;
+  readonly logLevel: string;
+  readonly secureCookies: boolean;
+  readonly sessionHours: number;
+  readonly bodyLimitBytes: number;
+  readonly jobsInServer: boolean;
+  readonly trustProxy: boolean;
+  readonly oidc:
+    | {
+        readonly issuer: string;
+        readonly clientId: string;
+        readonly clientSecret: string | undefined;
+        readonly scopes: string;
+        readonly roleClaim: string;
+        readonly defaultRole: string | undefined;
+        readonly label: string;
+      }
+    | undefined;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) {
+    throw new ConfigError('Invalid configuration:\n  OIDC_CLIENT_ID: required when OIDC_ISSUER is set');
+  }
+  const publicUrl = (e.PATCHLOOP_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.PATCHLOOP_DATA_DIR),
+    publicUrl,
+    logLevel: e.PATCHLOOP_LOG_LEVEL,
+    secureCookies: e.PATCHLOOP_SECURE_COOKIES ?? publicUrl.startsWith('https://'),
+    sessionHours: e.PATCHLOOP_SESSION_HOURS,
+    bodyLimitBytes: Math.floor(e.PATCHLOOP_BODY_LIMIT_MB * 1024 * 1024),
+    jobsInServer: e.PATCHLOOP_JOBS_IN_SERVER,
+    trustProxy: e.PATCHLOOP_TRUST_PROXY,
+    oidc: e.OIDC_ISSUER
+      ? Object.freeze({
+          issuer: e.OIDC_ISSUER,
+          clientId: e.OIDC_CLIENT_ID as string,
+          clientSecret: e.OIDC_CLIENT_SECRET,
+          scopes: e.OIDC_SCOPES,
+          roleClaim: e.OIDC_ROLE_CLAIM,
+          defaultRole: e.OIDC_DEFAULT_ROLE,
+          label: e.OIDC_BUTTON_LABEL,
+        })
+      : undefined,
+  });
+}

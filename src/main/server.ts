@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from '../http/app.js';
+import { createOidcClient } from '../http/routes/oidc.js';
+import { defineJobs } from '../jobs/definitions.js';
+import { JobQueue } from '../jobs/queue.js';
+import type { Config } from '../lib/config.js';
+import { randomSecret } from '../lib/crypto.js';
+import { createLogger, redactUrl } from '../lib/logger.js';
+import { webDist } from '../lib/paths.js';
+import * as auth from '../services/auth/auth.service.js';
+import { type Database, migrate, openDatabase } from '../storage/db.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  database: Database;
+  jobs: JobQueue;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** File through which the CLI on this machine reaches the server that holds the embedded database. */
+export function cliTokenPath(dataDir: string): string {
+  return path.join(dataDir, 'cli-token.json');
+}
+
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const t0 = Date.now();
+  logger.info({ database: config.databaseUrl ? redactUrl(config.databaseUrl) : `embedded (${config.dataDir})` }, 'opening database');
+  const database = await openDatabase(config);
+  try {
+    const applied = await migrate(database.db);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+    const jobs = new JobQueue(database, logger);
+    defineJobs(jobs, database, logger);
+    await jobs.start({ work: config.jobsInServer });
+    const localOperatorToken = randomSecret('plo_');
+    const oidc = config.oidc ? await createOidcClient(config, logger) : undefined;
+    const app = await buildApp({ database, config, logger, jobs, localOperatorToken, oidc, webDir: webDist() });
+    await app.listen({ port: config.port, host: config.host });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    const url = `http://127.0.0.1:${port}`;
+    if (database.kind === 'embedded') {
+      fs.writeFileSync(cliTokenPath(config.dataDir), JSON.stringify({ url, token: localOperatorToken, pid: process.pid }), { mode: 0o600 });
+    }
+    const code = await auth.issueSetupCode(database.db);
+    if (code) {
+      logger.warn(`No account exists yet. Open ${config.publicUrl} and create the first administrator with the one-time set-up code ${code} (valid 24 h), or run: patchloop admin create`);
+    }
+    logger.info({ url: config.publicUrl, ms: Date.now() - t0 }, 'patchloop is ready');
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        logger.info('shutting down');
+        await app.close(); // stops accepting, finishes in-flight requests
+        await jobs.stop();
+        if (database.kind === 'embedded') fs.rmSync(cliTokenPath(config.dataDir), { force: true });
+        await database.close();
+        logger.info('stopped');
+      })());
+    return { app, database, jobs, url, stop };
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+}

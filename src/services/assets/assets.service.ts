@@ -1,0 +1,383 @@
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import type { z } from 'zod';
+import {
+  type Asset,
+  type AssetCreate,
+  type AssetListQuery,
+  type AssetUpdate,
+  assetCreateSchema,
+  assetUpdateSchema,
+} from '../../domain/assets/asset.js';
+import { CSV_COLUMNS, fieldToColumn, mapHeader, rowToFields } from '../../domain/assets/csv.js';
+import { type AuditRecord } from '../../domain/audit/chain.js';
+import { BadRequestError, ConflictError, type FieldProblem, NotFoundError, ValidationError } from '../../lib/errors.js';
+import * as repo from '../../storage/assets.repo.js';
+import * as auditRepo from '../../storage/audit.repo.js';
+import type { Db, Tx } from '../../storage/db.js';
+import * as audit from '../audit/audit.service.js';
+import { authorize, type Ctx } from '../context.js';
+
+export function toAsset(r: repo.AssetRow): Asset {
+  const owner = r.owner_user_id
+    ? { type: 'user' as const, id: r.owner_user_id, name: r.owner_user_name ?? '' }
+    : r.owner_team_id
+      ? { type: 'team' as const, id: r.owner_team_id, name: r.owner_team_name ?? '' }
+      : null;
+  return {
+    id: r.id,
+    hostname: r.hostname,
+    fqdn: r.fqdn,
+    ipAddresses: r.ip_addresses,
+    osFamily: r.os_family as Asset['osFamily'],
+    osName: r.os_name,
+    osVersion: r.os_version,
+    environment: r.environment as Asset['environment'],
+    systemType: r.system_type as Asset['systemType'],
+    department: r.department,
+    location: r.location,
+    owner,
+    unowned: owner === null,
+    businessCriticality: r.business_criticality as Asset['businessCriticality'],
+    networkExposure: r.network_exposure as Asset['networkExposure'],
+    maintenanceGroup: r.maintenance_group,
+    tags: r.tags,
+    supplier: r.supplier,
+    description: r.description,
+    lifecycle: r.lifecycle as Asset['lifecycle'],
+    decommissionedAt: r.decommissioned_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    version: r.version,
+  };
+}
+
+/** The audit trail's picture of an asset: the API shape without derived fields. */
+function snapshot(a: Asset) {
+  const { unowned, ...rest } = a;
+  return rest;
+}
+
+function columnsOf(input: AssetCreate | AssetUpdate) {
+  const c: Record<string, unknown> = {};
+  const map: Record<string, string> = {
+    hostname: 'hostname', fqdn: 'fqdn', ipAddresses: 'ip_addresses', osFamily: 'os_family', osName: 'os_name',
+    osVersion: 'os_version', environment: 'environment', systemType: 'system_type', department: 'department',
+    location: 'location', ownerUserId: 'owner_user_id', ownerTeamId: 'owner_team_id', businessCriticality: 'business_criticality',
+    networkExposure: 'network_exposure', maintenanceGroup: 'maintenance_group', tags: 'tags', supplier: 'supplier', description: 'description',
+  };
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined || !(k in map)) continue;
+    c[map[k] as string] = typeof v === 'string' && v === '' && k !== 'hostname' ? null : v;
+  }
+  if (typeof c.fqdn === 'string') c.fqdn = (c.fqdn as string).replace(/\.$/, '');
+  return c;
+}
+
+async function checkOwner(tx: Tx, input: { ownerUserId?: string | null; ownerTeamId?: string | null }, where = 'body') {
+  const problems: FieldProblem[] = [];
+  if (input.ownerUserId && !(await tx.selectFrom('users').select('id').where('id', '=', input.ownerUserId).executeTakeFirst())) {
+    problems.push({ field: `${where}.ownerUserId`, message: 'no such user' });
+  }
+  if (input.ownerTeamId && !(await tx.selectFrom('teams').select('id').where('id', '=', input.ownerTeamId).executeTakeFirst())) {
+    problems.push({ field: `${where}.ownerTeamId`, message: 'no such team' });
+  }
+  if (problems.length) throw new ValidationError('The owner does not exist', problems);
+}
+
+function uniqueViolation(err: unknown, hostname?: string, fqdn?: string | null): never {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e.code === '23505') {
+    const byFqdn = (e.constraint ?? e.message ?? '').includes('fqdn');
+    throw new ConflictError(
+      byFqdn ? `An active asset with FQDN "${fqdn}" already exists` : `An active asset named "${hostname}" already exists`,
+      [{ field: byFqdn ? 'fqdn' : 'hostname', message: 'is already used by another active asset' }],
+    );
+  }
+  throw err;
+}
+
+export async function insertAsset(tx: Tx, ctx: Ctx, input: AssetCreate, action = 'asset.create'): Promise<Asset> {
+  let id: string;
+  try {
+    const r = await tx
+      .insertInto('assets')
+      .values({ ip_addresses: [], tags: [], ...columnsOf(input) } as never)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    id = r.id;
+  } catch (err) {
+    uniqueViolation(err, input.hostname, input.fqdn);
+  }
+  const asset = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
+  await audit.record(tx, ctx, { action, entityType: 'asset', entityId: id, after: snapshot(asset) });
+  return asset;
+}
+
+async function patchAsset(tx: Tx, ctx: Ctx, id: string, input: AssetUpdate, opts: { expectedVersion?: number; action?: string } = {}): Promise<{ asset: Asset; changed: boolean }> {
+  const beforeRow = await tx.selectFrom('assets').select(['id', 'version']).where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!beforeRow) throw new NotFoundError('Asset');
+  if (opts.expectedVersion !== undefined && opts.expectedVersion !== beforeRow.version) {
+    throw new ConflictError(`The asset was changed by someone else (version ${beforeRow.version}, you edited version ${opts.expectedVersion}); reload and try again`);
+  }
+  const before = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
+  const cols = columnsOf(input);
+  // Setting one kind of owner clears the other.
+  if (cols.owner_user_id) cols.owner_team_id = null;
+  if (cols.owner_team_id) cols.owner_user_id = null;
+  const changed = Object.entries(cols).some(([k, v]) => JSON.stringify(v) !== JSON.stringify(dbValue(before, k)));
+  if (!changed) return { asset: before, changed: false };
+  try {
+    await tx.updateTable('assets').set({ ...cols, updated_at: new Date(), version: beforeRow.version + 1 } as never).where('id', '=', id).execute();
+  } catch (err) {
+    uniqueViolation(err, input.hostname ?? before.hostname, input.fqdn ?? before.fqdn);
+  }
+  const after = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
+  await audit.record(tx, ctx, { action: opts.action ?? 'asset.update', entityType: 'asset', entityId: id, before: snapshot(before), after: snapshot(after) });
+  return { asset: after, changed: true };
+}
+
+function dbValue(a: Asset, col: string): unknown {
+  switch (col) {
+    case 'owner_user_id':
+      return a.owner?.type === 'user' ? a.owner.id : null;
+    case 'owner_team_id':
+      return a.owner?.type === 'team' ? a.owner.id : null;
+    default: {
+      const camel = col.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      return (a as unknown as Record<string, unknown>)[camel];
+    }
+  }
+}
+
+export async function listAssets(db: Db, ctx: Ctx, query: AssetListQuery) {
+  authorize(ctx, 'asset:read');
+  let cursor: repo.Cursor | null = null;
+  if (query.cursor) {
+    try {
+      cursor = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8'));
+      if (!cursor || typeof cursor.id !== 'string' || !/^[0-9a-f-]{36}$/.test(cursor.id)) throw new Error();
+    } catch {
+      throw new BadRequestError('The cursor is not valid; start again from the first page', [{ field: 'query.cursor', message: 'is not a cursor this server issued' }]);
+    }
+  }
+  const [{ rows, next }, total] = await Promise.all([repo.listAssets(db, query, cursor), repo.countAssets(db, query)]);
+  return {
+    items: rows.map(toAsset),
+    nextCursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null,
+    total,
+  };
+}
+
+export async function getAsset(db: Db, ctx: Ctx, id: string): Promise<Asset> {
+  authorize(ctx, 'asset:read');
+  const row = await repo.getAsset(db, id);
+  if (!row) throw new NotFoundError('Asset');
+  return toAsset(row);
+}
+
+export async function createAsset(db: Db, ctx: Ctx, input: AssetCreate): Promise<Asset> {
+  authorize(ctx, 'asset:write');
+  return db.transaction().execute(async (tx) => {
+    await checkOwner(tx, input);
+    return insertAsset(tx, ctx, input);
+  });
+}
+
+export async function updateAsset(db: Db, ctx: Ctx, id: string, input: AssetUpdate, expectedVersion?: number): Promise<Asset> {
+  authorize(ctx, 'asset:write');
+  return db.transaction().execute(async (tx) => {
+    await checkOwner(tx, input);
+    return (await patchAsset(tx, ctx, id, input, { expectedVersion })).asset;
+  });
+}
+
+/** INV-4: decommissioned assets leave targeting and figures but keep their history. */
+export async function setLifecycle(db: Db, ctx: Ctx, id: string, lifecycle: 'active' | 'decommissioned', reason: string | null): Promise<Asset> {
+  authorize(ctx, 'asset:write');
+  return db.transaction().execute(async (tx) => {
+    const before = await repo.getAsset(tx, id);
+    if (!before) throw new NotFoundError('Asset');
+    if (before.lifecycle === lifecycle) return toAsset(before);
+    try {
+      await tx
+        .updateTable('assets')
+        .set({ lifecycle, decommissioned_at: lifecycle === 'decommissioned' ? new Date() : null, updated_at: new Date(), version: before.version + 1 })
+        .where('id', '=', id)
+        .execute();
+    } catch (err) {
+      uniqueViolation(err, before.hostname, before.fqdn);
+    }
+    const after = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
+    await audit.record(tx, ctx, {
+      action: lifecycle === 'decommissioned' ? 'asset.decommission' : 'asset.reactivate',
+      entityType: 'asset',
+      entityId: id,
+      before: snapshot(toAsset(before)),
+      after: { ...snapshot(after), reason },
+    });
+    return after;
+  });
+}
+
+export async function history(db: Db, ctx: Ctx, id: string): Promise<AuditRecord[]> {
+  authorize(ctx, 'asset:read');
+  authorize(ctx, 'audit:read');
+  return auditRepo.listRecords(db, { entityType: 'asset', entityId: id, limit: 500 });
+}
+
+export async function facets(db: Db, ctx: Ctx) {
+  authorize(ctx, 'asset:read');
+  const [departments, locations, maintenanceGroups] = await Promise.all([
+    repo.distinctValues(db, 'department'),
+    repo.distinctValues(db, 'location'),
+    repo.distinctValues(db, 'maintenance_group'),
+  ]);
+  return { departments, locations, maintenanceGroups };
+}
+
+// ---- CSV ------------------------------------------------------------------
+
+export interface ImportSummary {
+  dryRun: boolean;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  decommissioned: number;
+}
+
+export const MAX_IMPORT_ROWS = 100_000;
+
+function zodProblems(err: z.ZodError, row: number): FieldProblem[] {
+  return err.issues.map((i) => ({ field: `row ${row}, column ${fieldToColumn(String(i.path[0] ?? ''))}`, message: i.message }));
+}
+
+/**
+ * Bulk import. Every row is checked before anything is written; any problem
+ * and nothing is written, and the error lists every problem row by row.
+ * Rows match existing active assets by id, then FQDN, then host name.
+ */
+export async function importCsv(db: Db, ctx: Ctx, csv: string, opts: { dryRun?: boolean } = {}): Promise<ImportSummary> {
+  authorize(ctx, 'asset:write');
+  let records: string[][];
+  try {
+    records = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: false, max_record_size: 64 * 1024 });
+  } catch (err) {
+    const e = err as { lines?: number; message: string };
+    throw new BadRequestError(`The file is not valid CSV${e.lines ? ` (line ${e.lines})` : ''}: ${e.message}`, [{ field: e.lines ? `line ${e.lines}` : 'file', message: e.message }]);
+  }
+  if (records.length === 0) throw new BadRequestError('The file is empty: expected a header row and at least one asset row');
+  const [header, ...rows] = records as [string[], ...string[][]];
+  const { columns, problems: headerProblems } = mapHeader(header);
+  if (headerProblems.length) {
+    throw new ValidationError('The header row has problems; nothing was imported', headerProblems.map((p) => ({ field: p.column ? `header, column ${p.column}` : 'header', message: p.message })));
+  }
+  if (rows.length === 0) throw new BadRequestError('The file has a header but no asset rows');
+  if (rows.length > MAX_IMPORT_ROWS) throw new BadRequestError(`The file has ${rows.length} rows; at most ${MAX_IMPORT_ROWS} can be imported at once`);
+
+  const summary: ImportSummary = { dryRun: !!opts.dryRun, rows: rows.length, created: 0, updated: 0, unchanged: 0, decommissioned: 0 };
+  const importCtx: Ctx = ctx;
+  const run = async (tx: Tx) => {
+    const problems: FieldProblem[] = [];
+    const users = new Map((await tx.selectFrom('users').select(['id', 'username']).execute()).map((u) => [u.username.toLowerCase(), u.id]));
+    const teams = new Map((await tx.selectFrom('teams').select(['id', 'name']).execute()).map((t) => [t.name.toLowerCase(), t.id]));
+    const seenNames = new Map<string, number>();
+    type Planned = { line: number; id?: string; create?: AssetCreate; update?: AssetUpdate; lifecycle?: 'active' | 'decommissioned' };
+    const planned: Planned[] = [];
+
+    for (const [i, cells] of rows.entries()) {
+      const line = i + 2; // header is line 1
+      const { fields, owner, id, lifecycle } = rowToFields(columns, cells);
+      const rowProblems: FieldProblem[] = [];
+      if (owner !== undefined && owner !== '') {
+        const o = owner.replace(/^(user|team):/i, '');
+        const kind = /^team:/i.test(owner) ? 'team' : /^user:/i.test(owner) ? 'user' : null;
+        const u = kind !== 'team' ? users.get(o.toLowerCase()) : undefined;
+        const t = kind !== 'user' ? teams.get(o.toLowerCase()) : undefined;
+        if (u && t) rowProblems.push({ field: `row ${line}, column owner`, message: `"${o}" is both a user and a team; write user:${o} or team:${o}` });
+        else if (!u && !t) rowProblems.push({ field: `row ${line}, column owner`, message: `no user or team named "${o}"` });
+        else Object.assign(fields, u ? { ownerUserId: u, ownerTeamId: null } : { ownerTeamId: t, ownerUserId: null });
+      } else if (owner === '') Object.assign(fields, { ownerUserId: null, ownerTeamId: null });
+      if (lifecycle && lifecycle !== 'active' && lifecycle !== 'decommissioned') {
+        rowProblems.push({ field: `row ${line}, column lifecycle`, message: 'must be active or decommissioned' });
+      }
+      if (id && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+        rowProblems.push({ field: `row ${line}, column id`, message: 'must be an asset id (UUID) or empty' });
+      }
+      let existingId: string | undefined;
+      if (id && rowProblems.length === 0) {
+        existingId = (await tx.selectFrom('assets').select('id').where('id', '=', id).executeTakeFirst())?.id;
+        if (!existingId) rowProblems.push({ field: `row ${line}, column id`, message: `no asset with id ${id}` });
+      } else if (typeof fields.hostname === 'string' && fields.hostname) {
+        existingId = (await repo.findActiveByName(tx, fields.hostname, fields.fqdn as string | null | undefined))?.id;
+      }
+      const nameKey = String(fields.fqdn ?? fields.hostname ?? id ?? '').toLowerCase();
+      if (nameKey && seenNames.has(nameKey)) rowProblems.push({ field: `row ${line}, column hostname`, message: `repeats row ${seenNames.get(nameKey)}` });
+      else if (nameKey) seenNames.set(nameKey, line);
+
+      const parsed = existingId ? assetUpdateSchema.safeParse(fields) : assetCreateSchema.safeParse(fields);
+      if (!parsed.success) rowProblems.push(...zodProblems(parsed.error, line));
+      if (rowProblems.length) {
+        problems.push(...rowProblems);
+        if (problems.length >= 1000) break;
+        continue;
+      }
+      const lc = lifecycle as Planned['lifecycle'];
+      planned.push(existingId ? { line, id: existingId, update: parsed.data as AssetUpdate, lifecycle: lc } : { line, create: parsed.data as AssetCreate, lifecycle: lc });
+    }
+    if (problems.length) {
+      throw new ValidationError(`${new Set(problems.map((p) => p.field.split(',')[0])).size} row(s) have problems; nothing was imported`, problems);
+    }
+    for (const p of planned) {
+      try {
+        if (p.create) {
+          const a = await insertAsset(tx, importCtx, p.create, 'asset.import_create');
+          summary.created++;
+          if (p.lifecycle === 'decommissioned') {
+            await tx.updateTable('assets').set({ lifecycle: 'decommissioned', decommissioned_at: new Date() }).where('id', '=', a.id).execute();
+            summary.decommissioned++;
+          }
+        } else if (p.id && p.update) {
+          const { changed } = await patchAsset(tx, importCtx, p.id, p.update, { action: 'asset.import_update' });
+          if (changed) summary.updated++;
+          else summary.unchanged++;
+        }
+      } catch (err) {
+        if (err instanceof ConflictError) throw new ValidationError(`Row ${p.line}: ${err.message}; nothing was imported`, err.problems.map((q) => ({ field: `row ${p.line}, column ${q.field}`, message: q.message })));
+        throw err;
+      }
+    }
+    if (opts.dryRun) throw new DryRunDone();
+  };
+  try {
+    await db.transaction().execute(run);
+  } catch (err) {
+    if (!(err instanceof DryRunDone)) throw err;
+  }
+  return summary;
+}
+
+class DryRunDone extends Error {}
+
+export function assetToCsvRow(a: Asset): string[] {
+  return [
+    a.id, a.hostname, a.fqdn ?? '', a.ipAddresses.join(' '), a.osFamily ?? '', a.osName ?? '', a.osVersion ?? '',
+    a.environment, a.systemType, a.department ?? '', a.location ?? '',
+    a.owner ? `${a.owner.type}:${a.owner.name}` : '', a.businessCriticality, a.networkExposure,
+    a.maintenanceGroup ?? '', a.tags.join(';'), a.supplier ?? '', a.description ?? '', a.lifecycle,
+  ];
+}
+
+/** Streams CSV lines; spreadsheet formula prefixes are neutralised (CSV injection). */
+export async function* exportCsv(db: Db, ctx: Ctx, filters: AssetListQuery): AsyncGenerator<string> {
+  authorize(ctx, 'asset:read');
+  yield stringify([[...CSV_COLUMNS]]);
+  for await (const row of repo.scanAssets(db, filters)) {
+    yield stringify([assetToCsvRow(toAsset(row)).map(defuse)]);
+  }
+}
+
+function defuse(cell: string): string {
+  return /^[=+\-@\t\r]/.test(cell) && !/^-?\d/.test(cell) ? `'${cell}` : cell;
+}
