@@ -69,36 +69,38 @@ export class ChainVerifier {
   private prevHash = GENESIS_HASH;
   private checked = 0;
   private problem: VerifyProblem | undefined;
-  private seenHashes = new Map<string, number>();
+  private readonly seen = new Set<string>();
 
   push(rec: AuditRecord): boolean {
     if (this.problem) return false;
     this.checked++;
-    const recomputed = hashRecord(stripHashes(rec), rec.prevHash);
+    const content = stripHashes(rec);
     if (rec.seq !== this.expectedSeq) {
-      const earlier = this.seenHashes.get(rec.prevHash);
-      if (rec.seq < this.expectedSeq || earlier !== undefined) {
-        this.problem = { kind: 'reordered', seq: rec.seq, message: `record ${rec.seq} is out of order (expected record ${this.expectedSeq})` };
-      } else {
-        const missing = rec.seq - this.expectedSeq;
-        this.problem = {
-          kind: 'removed',
-          seq: this.expectedSeq,
-          message: `${missing === 1 ? `record ${this.expectedSeq} is` : `records ${this.expectedSeq}–${rec.seq - 1} are`} missing (next present record is ${rec.seq})`,
-        };
-      }
+      this.problem =
+        rec.seq < this.expectedSeq
+          ? { kind: 'reordered', seq: rec.seq, message: `record ${rec.seq} is out of order (expected record ${this.expectedSeq})` }
+          : {
+              kind: 'removed',
+              seq: this.expectedSeq,
+              message: `${rec.seq - this.expectedSeq === 1 ? `record ${this.expectedSeq} is` : `records ${this.expectedSeq}–${rec.seq - 1} are`} missing (next present record is ${rec.seq})`,
+            };
       return false;
     }
-    if (recomputed !== rec.hash) {
-      this.problem = { kind: 'altered', seq: rec.seq, message: `record ${rec.seq} was altered: its content does not match its hash` };
+    if (hashRecord(content, rec.prevHash) !== rec.hash) {
+      const from = originalSeq(content, rec);
+      this.problem =
+        from !== null
+          ? { kind: 'reordered', seq: rec.seq, message: `record ${rec.seq} was moved: it was written as record ${from}` }
+          : { kind: 'altered', seq: rec.seq, message: `record ${rec.seq} was altered: its content does not match its hash` };
       return false;
     }
     if (rec.prevHash !== this.prevHash) {
-      const kind = this.seenHashes.has(rec.prevHash) ? 'reordered' : 'altered';
-      this.problem = { kind, seq: rec.seq, message: `record ${rec.seq} does not link to record ${rec.seq - 1}: the chain was ${kind === 'reordered' ? 'reordered' : 'altered'} here` };
+      this.problem = this.seen.has(rec.prevHash)
+        ? { kind: 'reordered', seq: rec.seq, message: `record ${rec.seq} links to an earlier record than ${rec.seq - 1}: the trail was reordered here` }
+        : { kind: 'altered', seq: rec.seq, message: `record ${rec.seq} does not link to record ${rec.seq - 1}: the record before it was rewritten, or records were removed and renumbered` };
       return false;
     }
-    this.seenHashes.set(rec.hash, rec.seq);
+    this.seen.add(rec.hash);
     this.prevHash = rec.hash;
     this.expectedSeq++;
     return true;
@@ -114,6 +116,16 @@ export class ChainVerifier {
     }
     return { ok: !this.problem, checked: this.checked, lastSeq, lastHash: this.prevHash, problem: this.problem };
   }
+}
+
+/** When a record's seq was changed (moved), finds the seq it was written with, searching nearby. */
+function originalSeq(content: AuditContent, rec: AuditRecord, window = 5000): number | null {
+  for (let d = 1; d <= window; d++) {
+    for (const s of [rec.seq - d, rec.seq + d]) {
+      if (s >= 1 && hashRecord({ ...content, seq: s }, rec.prevHash) === rec.hash) return s;
+    }
+  }
+  return null;
 }
 
 function stripHashes(rec: AuditRecord): AuditContent {

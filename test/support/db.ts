@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type Database, openPostgres, wrapPGlite } from '../../src/storage/db.js';
+
+export const onPostgres = (): boolean => !!process.env.PATCHLOOP_TEST_DATABASE_URL;
+
+let counter = 0;
+
+/** A fresh, migrated, empty database for one test file (PGlite in memory, or a copy on the PostgreSQL server). */
+export async function freshDatabase(): Promise<Database & { url?: string }> {
+  const serverUrl = process.env.PATCHLOOP_TEST_DATABASE_URL;
+  if (serverUrl) {
+    const template = inject('pgTemplate');
+    const name = `${template}_${process.pid}_${++counter}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`create database ${name} template ${template}`);
+    await admin.end();
+    const u = new URL(serverUrl);
+    u.pathname = `/${name}`;
+    return Object.assign(openPostgres(u.toString(), 5), { url: u.toString() });
+  }
+  const tarball = fs.readFileSync(inject('pgliteTemplate'));
+  const pgl = await PGlite.create({ loadDataDir: new Blob([tarball]), parsers: { 20: Number } });
+  return wrapPGlite(pgl);
+}
