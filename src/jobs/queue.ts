@@ -16,6 +16,8 @@ export interface JobDefinition<T = unknown> {
   /** Cron expression (UTC) for recurring jobs. */
   readonly cron?: string;
   readonly retryLimit?: number;
+  /** Jobs fetched per poll; pg-boss waits one polling interval between fetches. */
+  readonly batchSize?: number;
   handler(payload: T, job: { id: string }): Promise<void>;
 }
 
@@ -60,7 +62,7 @@ export class JobQueue {
       await this.boss.createQueue(name, { name, retryLimit: def.retryLimit ?? 3, retryBackoff: true });
       if (def.cron) await this.boss.schedule(name, def.cron, {}, { tz: 'UTC', singletonKey: name });
       if (opts.work) {
-        await this.boss.work(name, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2, batchSize: 1 }, async (jobs) => {
+        await this.boss.work(name, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2, batchSize: def.batchSize ?? 10 }, async (jobs) => {
           for (const job of jobs) {
             const parsed = def.schema.safeParse(job.data ?? {});
             if (!parsed.success) {
