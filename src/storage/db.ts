@@ -119,16 +119,21 @@ export function dataDirHolder(dataDir: string): number | null {
   }
 }
 
+/** Data directories this process has open: PGlite must not open one twice either. */
+const openHere = new Set<string>();
+
 function acquireDataDirLock(dataDir: string): () => void {
   const file = lockFilePath(dataDir);
   const holder = dataDirHolder(dataDir);
-  if (holder !== null && holder !== process.pid) {
+  if (openHere.has(path.resolve(dataDir)) || (holder !== null && holder !== process.pid)) {
     throw new DataDirBusyError(
-      `the embedded database in ${dataDir} is in use by process ${holder}; stop it first, or use the running server's API`,
+      `the embedded database in ${dataDir} is in use by process ${holder ?? process.pid}; stop it first, or use the running server's API`,
     );
   }
   fs.writeFileSync(file, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), { mode: 0o600 });
+  openHere.add(path.resolve(dataDir));
   return () => {
+    openHere.delete(path.resolve(dataDir));
     try {
       if (dataDirHolder(dataDir) === process.pid) fs.unlinkSync(file);
     } catch {
