@@ -1,0 +1,214 @@
+/**
+ * Typed client for the patchloop REST API. Types come from the server's
+ * domain schemas; this file only adds transport: the session cookie goes by
+ * itself, writes carry X-CSRF-Token, and errors become ApiError with the
+ * RFC 9457 problem body.
+ */
+import type { z } from 'zod';
+import type { Asset, AssetCreate, AssetUpdate, assetListQuerySchema } from '../../src/domain/assets/asset.js';
+import type { ApiToken, Team, TeamCreate, TeamUpdate, TokenCreate, User, UserCreate, UserUpdate } from '../../src/domain/auth/accounts.js';
+import type { Permission, Role } from '../../src/domain/auth/roles.js';
+import type { AuditRecord } from '../../src/domain/audit/chain.js';
+import type { Problem } from '../../src/http/problem.js';
+
+export type { ApiToken, Asset, AssetCreate, AssetUpdate, AuditRecord, Permission, Problem, Role, Team, TeamCreate, TeamUpdate, TokenCreate, User, UserCreate, UserUpdate };
+
+/** Query of GET /api/assets as the client sends it (all optional, strings on the wire). */
+export type AssetQuery = Partial<Record<Exclude<keyof z.input<typeof assetListQuerySchema>, 'unowned'>, string>> & { unowned?: 'true' | 'false' };
+
+export interface AuthStatus {
+  needsSetup: boolean;
+  signedIn: boolean;
+  oidc: { enabled: boolean; label: string };
+}
+
+export interface Me {
+  user: User | null;
+  principal: { kind: 'user' | 'token' | 'system'; name: string; role: string; permissions: Permission[] };
+  csrfToken: string | null;
+}
+
+export interface AssetPage {
+  items: Asset[];
+  nextCursor: string | null;
+  total: number;
+}
+
+export interface ImportSummary {
+  dryRun: boolean;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  decommissioned: number;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  entityType?: string;
+  entityId?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  beforeSeq?: string;
+  limit?: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  lastSeq: number;
+  lastHash: string;
+  problem?: { kind: 'altered' | 'removed' | 'reordered' | 'truncated'; seq: number; message: string };
+}
+
+export interface SystemInfo {
+  version: string;
+  database: 'embedded' | 'postgres';
+  roles: { id: Role; label: string; permissions: Permission[] }[];
+}
+
+/** A failed request: `problem` is the server's problem+json (or one made up for network failures). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(problem.detail || problem.title);
+  }
+
+  /** Field errors keyed by field name without the "body." prefix ("hostname", "row 3, column owner"). */
+  fieldErrors(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const e of this.problem.errors ?? []) {
+      const key = e.field.replace(/^body\./, '');
+      const list = out[key] ?? [];
+      list.push(e.message);
+      out[key] = list;
+    }
+    return out;
+  }
+}
+
+let csrfToken: string | null = null;
+let onUnauthorized: (() => void) | null = null;
+
+export function setCsrfToken(token: string | null) {
+  csrfToken = token;
+}
+
+/** Called when the session ends under us (401 outside sign-in), so the app can show the login page. */
+export function setUnauthorizedHandler(fn: (() => void) | null) {
+  onUnauthorized = fn;
+}
+
+type Query = Record<string, string | undefined>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') qs.set(k, v);
+  const s = qs.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+interface RequestOptions {
+  query?: Query;
+  json?: unknown;
+  text?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  let body: string | undefined;
+  if (opts.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  } else if (opts.text !== undefined) {
+    headers['content-type'] = opts.contentType ?? 'text/plain';
+    body = opts.text;
+  }
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, opts.query), { method, headers, body, credentials: 'same-origin' });
+  } catch (err) {
+    throw new ApiError(0, {
+      type: 'about:blank',
+      title: 'Network error',
+      status: 0,
+      detail: `The server could not be reached (${(err as Error).message}). Check your connection and try again.`,
+      requestId: '',
+    });
+  }
+  if (res.status === 204) return undefined as T;
+  const type = res.headers.get('content-type') ?? '';
+  const payload: unknown = type.includes('json') ? await res.json().catch(() => null) : await res.text();
+  if (!res.ok) {
+    const problem =
+      payload && typeof payload === 'object' && 'title' in payload
+        ? (payload as Problem)
+        : { type: 'about:blank', title: res.statusText || 'Error', status: res.status, detail: typeof payload === 'string' && payload ? payload : `The server answered ${res.status}`, requestId: '' };
+    if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized?.();
+    throw new ApiError(res.status, problem);
+  }
+  return payload as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  // --- authentication
+  authStatus: () => request<AuthStatus>('GET', '/api/auth/status'),
+  me: () => request<Me>('GET', '/api/auth/me'),
+  login: (username: string, password: string) => request<Me>('POST', '/api/auth/login', { json: { username, password } }),
+  setup: (input: { code: string; username: string; password: string }) => request<Me>('POST', '/api/auth/setup', { json: input }),
+  logout: () => request<void>('POST', '/api/auth/logout'),
+  changePassword: (currentPassword: string, newPassword: string) => request<void>('POST', '/api/auth/password', { json: { currentPassword, newPassword } }),
+  oidcLoginUrl: '/api/auth/oidc/login',
+
+  // --- assets
+  listAssets: (q: AssetQuery) => request<AssetPage>('GET', '/api/assets', { query: q }),
+  assetFacets: () => request<{ departments: string[]; locations: string[]; maintenanceGroups: string[] }>('GET', '/api/assets/facets'),
+  getAsset: (id: string) => request<Asset>('GET', `/api/assets/${enc(id)}`),
+  createAsset: (input: AssetCreate) => request<Asset>('POST', '/api/assets', { json: input }),
+  updateAsset: (id: string, input: AssetUpdate, version?: number) =>
+    request<Asset>('PATCH', `/api/assets/${enc(id)}`, { json: input, headers: version === undefined ? {} : { 'if-match': `"${version}"` } }),
+  decommissionAsset: (id: string, reason: string | null) => request<Asset>('POST', `/api/assets/${enc(id)}/decommission`, { json: { reason } }),
+  reactivateAsset: (id: string, reason: string | null) => request<Asset>('POST', `/api/assets/${enc(id)}/reactivate`, { json: { reason } }),
+  assetHistory: (id: string) => request<AuditRecord[]>('GET', `/api/assets/${enc(id)}/history`),
+  importAssets: (csv: string, dryRun: boolean) =>
+    request<ImportSummary>('POST', '/api/assets/import', { query: { dryRun: String(dryRun) }, text: csv, contentType: 'text/csv' }),
+  /** Link target for the CSV export with the same filters as the list (no cursor/limit). */
+  assetExportUrl: (q: AssetQuery) => {
+    const { cursor: _c, limit: _l, ...rest } = q;
+    return withQuery('/api/assets/export', rest);
+  },
+
+  // --- accounts
+  listUsers: () => request<User[]>('GET', '/api/users'),
+  createUser: (input: UserCreate) => request<User>('POST', '/api/users', { json: input }),
+  updateUser: (id: string, input: UserUpdate) => request<User>('PATCH', `/api/users/${enc(id)}`, { json: input }),
+  listTeams: () => request<Team[]>('GET', '/api/teams'),
+  createTeam: (input: TeamCreate) => request<Team>('POST', '/api/teams', { json: input }),
+  updateTeam: (id: string, input: TeamUpdate) => request<Team>('PATCH', `/api/teams/${enc(id)}`, { json: input }),
+  deleteTeam: (id: string) => request<void>('DELETE', `/api/teams/${enc(id)}`),
+  listTokens: () => request<ApiToken[]>('GET', '/api/tokens'),
+  createToken: (input: TokenCreate) => request<{ token: string; info: ApiToken }>('POST', '/api/tokens', { json: input }),
+  revokeToken: (id: string) => request<ApiToken>('DELETE', `/api/tokens/${enc(id)}`),
+
+  // --- audit and system
+  listAudit: (q: AuditQuery) => request<{ items: AuditRecord[]; nextBeforeSeq: number | null }>('GET', '/api/audit', { query: { ...q } }),
+  verifyAudit: () => request<VerifyResult>('GET', '/api/audit/verify'),
+  auditExportUrl: '/api/audit/export',
+  systemInfo: () => request<SystemInfo>('GET', '/api/system/info'),
+};
+
+/** Human message for any thrown value. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.problem.detail || err.problem.title;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,177 @@
+/** One asset: every field, its owner, lifecycle actions and its change history. */
+import { type FormEvent, type ReactNode, useState } from 'react';
+import { type Asset, api } from '../api.js';
+import { Badge, Diff, ErrorBanner, Field, Spinner, useLoad, useSession } from '../components.js';
+import { formatTime, label } from '../labels.js';
+import { Link, useTitle } from '../router.js';
+
+export function AssetDetailPage({ id }: { id: string }) {
+  const { can } = useSession();
+  const asset = useLoad(() => api.getAsset(id), id);
+  const history = useLoad(() => (can('audit:read') ? api.assetHistory(id) : Promise.resolve([])), `${id}-${asset.data?.version ?? 0}`);
+  useTitle(asset.data?.hostname ?? 'Asset');
+
+  if (asset.error) return <ErrorBanner error={asset.error} />;
+  if (!asset.data) return <Spinner />;
+  const a = asset.data;
+
+  return (
+    <section>
+      <p className="breadcrumb">
+        <Link to="/assets">Assets</Link> /
+      </p>
+      <div className="page-head">
+        <h1>
+          {a.hostname} {a.lifecycle === 'decommissioned' ? <Badge kind="muted">Decommissioned</Badge> : null}
+          {a.unowned ? <Badge kind="warn">Unowned</Badge> : null}
+        </h1>
+        {can('asset:write') && a.lifecycle === 'active' && (
+          <div className="actions">
+            <Link className="button primary" to={`/assets/${a.id}/edit`}>
+              Edit
+            </Link>
+          </div>
+        )}
+      </div>
+
+      <div className="detail-grid">
+        <div className="card">
+          <h2>Identity</h2>
+          <dl className="props">
+            <Prop name="Host name" value={a.hostname} />
+            <Prop name="FQDN" value={a.fqdn} />
+            <Prop name="IP addresses" value={a.ipAddresses.join(', ')} />
+            <Prop name="OS family" value={label(a.osFamily)} />
+            <Prop name="OS name" value={a.osName} />
+            <Prop name="OS version" value={a.osVersion} />
+            <Prop name="Tags" value={a.tags.length ? a.tags.map((t) => <span key={t} className="tag">{t}</span>) : null} />
+          </dl>
+        </div>
+        <div className="card">
+          <h2>Context</h2>
+          <dl className="props">
+            <Prop name="Environment" value={label(a.environment)} />
+            <Prop name="System type" value={label(a.systemType)} />
+            <Prop name="Business criticality" value={<span className={`crit crit-${a.businessCriticality}`}>{label(a.businessCriticality)}</span>} />
+            <Prop name="Network exposure" value={label(a.networkExposure)} />
+            <Prop name="Department" value={a.department} />
+            <Prop name="Location" value={a.location} />
+            <Prop name="Maintenance group" value={a.maintenanceGroup} />
+            <Prop name="Supplier" value={a.supplier} />
+          </dl>
+        </div>
+        <div className="card">
+          <h2>Ownership and lifecycle</h2>
+          <dl className="props">
+            <Prop name="Owner" value={a.owner ? `${a.owner.name} (${a.owner.type})` : <Badge kind="warn">Unowned — assign an owner</Badge>} />
+            <Prop name="Lifecycle" value={label(a.lifecycle)} />
+            <Prop name="Decommissioned" value={formatTime(a.decommissionedAt)} />
+            <Prop name="Created" value={formatTime(a.createdAt)} />
+            <Prop name="Updated" value={formatTime(a.updatedAt)} />
+            <Prop name="Version" value={String(a.version)} />
+            <Prop name="Id" value={<code>{a.id}</code>} />
+          </dl>
+          {can('asset:write') && <LifecycleAction asset={a} onDone={(x) => asset.set(x)} />}
+        </div>
+      </div>
+
+      <div className="card">
+        <h2>Description</h2>
+        {a.description ? <p className="pre">{a.description}</p> : <p className="muted">No description.</p>}
+      </div>
+
+      {can('audit:read') && (
+        <div className="card">
+          <h2>History</h2>
+          <ErrorBanner error={history.error} />
+          {history.loading && !history.data && <Spinner />}
+          {history.data && history.data.length === 0 && <p className="muted">No recorded changes.</p>}
+          {history.data && history.data.length > 0 && (
+            <table className="data history">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Changes</th>
+                </tr>
+              </thead>
+              <tbody>
+                {history.data.map((r) => (
+                  <tr key={r.seq}>
+                    <td className="nowrap">{formatTime(r.occurredAt)}</td>
+                    <td>{r.actorName}</td>
+                    <td>
+                      <code>{r.action}</code>
+                    </td>
+                    <td>
+                      <Diff before={r.before} after={r.after} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Prop({ name, value }: { name: string; value: ReactNode }) {
+  const empty = value === null || value === undefined || value === '';
+  return (
+    <>
+      <dt>{name}</dt>
+      <dd>{empty ? <span className="muted">—</span> : value}</dd>
+    </>
+  );
+}
+
+function LifecycleAction({ asset, onDone }: { asset: Asset; onDone: (a: Asset) => void }) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const decommission = asset.lifecycle === 'active';
+  const verb = decommission ? 'Decommission' : 'Reactivate';
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = reason.trim() || null;
+      onDone(decommission ? await api.decommissionAsset(asset.id, r) : await api.reactivateAsset(asset.id, r));
+      setOpen(false);
+      setReason('');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!open)
+    return (
+      <button type="button" className={decommission ? 'danger' : undefined} onClick={() => setOpen(true)}>
+        {verb}…
+      </button>
+    );
+  return (
+    <form onSubmit={submit} className="inline-form">
+      <ErrorBanner error={error} />
+      <Field label={`Reason to ${verb.toLowerCase()} (recorded in the audit trail)`}>
+        {(p) => <input {...p} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} autoFocus />}
+      </Field>
+      <div className="actions">
+        <button type="submit" className={decommission ? 'danger' : 'primary'} disabled={busy}>
+          {verb}
+        </button>
+        <button type="button" onClick={() => setOpen(false)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
