@@ -3,6 +3,7 @@ export function table(rows: Record<string, unknown>[], columns: { key: string; l
   const cell = (v: unknown, max = 40) => {
     const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v);
     // Control characters from stored data never reach the terminal as escapes.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
     const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
     return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
   };

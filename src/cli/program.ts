@@ -14,7 +14,7 @@ import { assetCommands } from './assets.js';
 import { ApiError, type ApiClient, call, connect } from './client.js';
 import { printJson, table } from './output.js';
 
-export type Runner = (fn: (client: ApiClient, config: Config) => Promise<void | number>) => Promise<void>;
+export type Runner = (fn: (client: ApiClient, config: Config) => Promise<unknown>) => Promise<void>;
 
 /** Exit codes: 0 ok, 1 failure reported by the server or a check, 2 bad usage or configuration. */
 function fail(err: unknown): never {

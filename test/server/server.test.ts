@@ -7,10 +7,11 @@ import { ConfigError, loadConfig } from '../../src/lib/config.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { cliTokenPath, type RunningServer, startServer } from '../../src/main/server.js';
 import { DataDirBusyError } from '../../src/storage/db.js';
+import { freshDatabase, onPostgres } from '../support/db.js';
 import { routeList } from '../support/routes.js';
 
 /** The real server on the embedded database, as `npm start` runs it. */
-describe('server on the embedded database', () => {
+describe(`server on the ${onPostgres() ? 'PostgreSQL server (DATABASE_URL)' : 'embedded database'}`, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-server-'));
   const logs: string[] = [];
   const sink = new Writable({
@@ -19,10 +20,15 @@ describe('server on the embedded database', () => {
       cb();
     },
   });
-  const config = loadConfig({ PATCHLOOP_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', PATCHLOOP_LOG_LEVEL: 'info' });
+  let config = loadConfig({ PATCHLOOP_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', PATCHLOOP_LOG_LEVEL: 'info' });
   let server: RunningServer;
 
   beforeAll(async () => {
+    if (onPostgres()) {
+      const db = await freshDatabase();
+      await db.close();
+      config = loadConfig({ PATCHLOOP_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url as string });
+    }
     server = await startServer(config, createLogger('info', sink));
   }, 60_000);
   afterAll(async () => {
@@ -32,7 +38,7 @@ describe('server on the embedded database', () => {
 
   it('answers health, readiness and metrics', async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', database: 'embedded' });
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', database: onPostgres() ? 'postgres' : 'embedded' });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('patchloop_http_request_duration_seconds_bucket');
     expect(metrics).toContain('patchloop_process_cpu_user_seconds_total');
@@ -82,7 +88,7 @@ describe('server on the embedded database', () => {
     expect(api.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it('holds the data directory: a second process cannot open it, and the CLI gets an operator token file', async () => {
+  it.skipIf(onPostgres())('holds the data directory: a second process cannot open it, and the CLI gets an operator token file', async () => {
     const tokenFile = cliTokenPath(dir);
     expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
     await expect(startServer(config, createLogger('silent'))).rejects.toBeInstanceOf(DataDirBusyError);

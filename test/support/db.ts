@@ -4,13 +4,22 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { type Database, openPostgres, wrapPGlite } from '../../src/storage/db.js';
 
-export const onPostgres = (): boolean => !!process.env.PATCHLOOP_TEST_DATABASE_URL;
+/**
+ * The PostgreSQL server tests run against: PATCHLOOP_TEST_DATABASE_URL, or
+ * DATABASE_URL (so `DATABASE_URL=… npm test` runs the suite on that server).
+ * Each run creates its own databases there and drops them afterwards.
+ */
+export function testServerUrl(): string | undefined {
+  return process.env.PATCHLOOP_TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
+}
+
+export const onPostgres = (): boolean => !!testServerUrl();
 
 let counter = 0;
 
 /** A fresh, migrated, empty database for one test file (PGlite in memory, or a copy on the PostgreSQL server). */
 export async function freshDatabase(): Promise<Database & { url?: string }> {
-  const serverUrl = process.env.PATCHLOOP_TEST_DATABASE_URL;
+  const serverUrl = testServerUrl();
   if (serverUrl) {
     const template = inject('pgTemplate');
     const name = `${template}_${process.pid}_${++counter}`;

@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate, openPostgres, wrapPGlite } from '../../src/storage/db.js';
+import { testServerUrl } from './db.js';
 
 /**
  * Builds one migrated template per run: a PGlite tarball (each test file
@@ -13,7 +14,7 @@ import { migrate, openPostgres, wrapPGlite } from '../../src/storage/db.js';
  * from which each test file gets its own fresh copy.
  */
 export default async function setup(project: TestProject) {
-  const serverUrl = process.env.PATCHLOOP_TEST_DATABASE_URL;
+  const serverUrl = testServerUrl();
   if (serverUrl) {
     const name = `patchloop_tmpl_${process.pid}_${Date.now()}`;
     const admin = new pg.Client({ connectionString: serverUrl });

@@ -73,6 +73,12 @@ export function oidcRoutes(app: FastifyInstance, db: Db, config: Config, client:
         idTokenExpected: true,
       });
       claims = tokens.claims() as oidc.IDToken;
+      // Many providers release profile claims (and custom ones such as the role) only
+      // through UserInfo when an access token is issued: merge them, the ID token winning.
+      if (tokens.access_token && client.configuration.serverMetadata().userinfo_endpoint) {
+        const info = await oidc.fetchUserInfo(client.configuration, tokens.access_token, claims.sub);
+        claims = { ...info, ...claims } as oidc.IDToken;
+      }
     } catch (err) {
       req.log.warn({ err }, 'OIDC callback rejected');
       return fail(reply, 'The identity provider\'s answer was not accepted');
@@ -82,7 +88,9 @@ export function oidcRoutes(app: FastifyInstance, db: Db, config: Config, client:
     const user = await db.transaction().execute(async (tx) => {
       const ctx = { principal: systemPrincipal(`sso (${client.issuer})`), requestId: String(req.id), ip: req.ip };
       let u = await tx.selectFrom('users').selectAll().where('oidc_issuer', '=', client.issuer).where('oidc_subject', '=', claims.sub).executeTakeFirst();
-      const preferred = String(claims.preferred_username ?? claims.email ?? '');
+      // An e-mail address names (and may link) an account only when the provider verified it.
+      const verifiedEmail = claims.email_verified === true && typeof claims.email === 'string' ? claims.email : '';
+      const preferred = String(claims.preferred_username ?? verifiedEmail);
       if (!u && preferred) {
         // An administrator may pre-create an SSO-only account (no password) with the same user name.
         const pre = await tx.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['username']), '=', preferred.toLowerCase())).executeTakeFirst();
@@ -94,7 +102,13 @@ export function oidcRoutes(app: FastifyInstance, db: Db, config: Config, client:
       if (!u) {
         const role = claimedRole ?? (config.oidc?.defaultRole && isRole(config.oidc.defaultRole) ? (config.oidc.defaultRole as Role) : undefined);
         if (!role) return null;
-        const username = USERNAME_RE.test(preferred) ? preferred : `sso-${claims.sub}`.slice(0, 64).replace(/[^A-Za-z0-9._@-]/g, '-');
+        const fallback = `sso-${claims.sub}`.slice(0, 64).replace(/[^A-Za-z0-9._@-]/g, '-');
+        // A preferred name already used by another account (a local one, or one linked to
+        // another identity) must neither take it over nor fail the sign-in: use the fallback.
+        const taken = USERNAME_RE.test(preferred)
+          ? await tx.selectFrom('users').select('id').where((eb) => eb(eb.fn('lower', ['username']), '=', preferred.toLowerCase())).executeTakeFirst()
+          : undefined;
+        const username = USERNAME_RE.test(preferred) && !taken ? preferred : fallback;
         const row = await insertUser(tx, ctx, {
           username,
           role,

@@ -25,7 +25,7 @@ export function systemRoutes(app: FastifyInstance, database: Database, jobs: Job
     try {
       await sql`select 1`.execute(db);
       return { status: 'ready', database: database.kind };
-    } catch (err) {
+    } catch {
       return reply.code(503).send({ status: 'unavailable', reason: 'database not reachable' });
     }
   });

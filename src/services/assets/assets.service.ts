@@ -10,7 +10,7 @@ import {
   assetUpdateSchema,
 } from '../../domain/assets/asset.js';
 import { CSV_COLUMNS, fieldToColumn, mapHeader, rowToFields } from '../../domain/assets/csv.js';
-import { type AuditRecord } from '../../domain/audit/chain.js';
+import type { AuditRecord } from '../../domain/audit/chain.js';
 import { BadRequestError, ConflictError, type FieldProblem, NotFoundError, ValidationError } from '../../lib/errors.js';
 import * as repo from '../../storage/assets.repo.js';
 import * as auditRepo from '../../storage/audit.repo.js';

@@ -47,9 +47,9 @@ export async function login(
     throw new TooManyRequestsError(`Too many failed sign-in attempts; try again in ${wait} s`, wait);
   }
   dummyHash ??= hashPassword('not-a-real-password-0000');
-  const ok = user?.password_hash
-    ? await verify(user.password_hash, input.password)
-    : (await verify(await dummyHash, input.password), false);
+  let ok = false;
+  if (user?.password_hash) ok = await verify(user.password_hash, input.password);
+  else await verify(await dummyHash, input.password); // same work as a real check
   if (!user || !ok || user.disabled) {
     if (user) {
       await db.transaction().execute(async (tx) => {
