@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/lib/config.js';
 import { type RunningServer, startServer } from '../../src/main/server.js';
 import { createUser } from '../../src/services/users/users.service.js';
-import { freshDatabase } from '../support/db.js';
+import { freshDatabase, onPostgres } from '../support/db.js';
 import { operator } from '../support/app.js';
 import { Browser, browseUntil, freePort, startOidcProvider, type TestProvider } from '../support/oidc-provider.js';
 
@@ -26,7 +26,7 @@ interface Patchloop {
 async function startPatchloop(port: number, env: Record<string, string>): Promise<Patchloop> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-oidc-'));
   let databaseUrl: string | undefined;
-  if (process.env.PATCHLOOP_TEST_DATABASE_URL) {
+  if (onPostgres()) {
     const copy = await freshDatabase();
     databaseUrl = copy.url;
     await copy.close();
