@@ -1,7 +1,7 @@
 /** Small shared building blocks: errors, labelled fields, data loading, diffs. */
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, type Me, type Permission, errorMessage } from './api.js';
-import { fieldLabel } from './labels.js';
+import { fieldLabel, label } from './labels.js';
 
 // ---- session -------------------------------------------------------------
 
@@ -62,17 +62,32 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
   return { data, error, loading, reload, set: setData };
 }
 
+/**
+ * For forms that open when the user presses a button ("New user", "Edit"):
+ * moves focus to the form's first field once, so keyboard users land in it.
+ */
+export function useFocusFirstField<T extends HTMLElement>() {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+  }, []);
+  return ref;
+}
+
 // ---- errors --------------------------------------------------------------
 
 /** The error's detail and any field errors not shown next to a field. */
 export function ErrorBanner({ error, shownFields = [] }: { error: unknown; shownFields?: readonly string[] }) {
   if (!error) return null;
-  const fields = error instanceof ApiError ? Object.entries(error.fieldErrors()).filter(([f]) => !shownFields.includes(f)) : [];
+  const all = error instanceof ApiError ? Object.entries(error.fieldErrors()) : [];
+  const fields = all.filter(([f]) => !shownFields.includes(f));
   const requestId = error instanceof ApiError ? error.problem.requestId : '';
+  // When every problem is shown at its field, say so instead of repeating the technical summary.
+  const detail = all.length > 0 && fields.length === 0 ? 'Correct the fields marked below and try again.' : errorMessage(error);
   return (
     <div className="error-banner" role="alert">
       <p>
-        <strong>{error instanceof ApiError ? error.problem.title : 'Error'}:</strong> {errorMessage(error)}
+        <strong>{error instanceof ApiError ? error.problem.title : 'Error'}:</strong> {detail}
       </p>
       {fields.length > 0 && (
         <ul>
@@ -138,22 +153,35 @@ export function Badge({ kind, children }: { kind: 'warn' | 'ok' | 'muted' | 'dan
 
 // ---- before → after ------------------------------------------------------
 
-const show = (v: unknown): string => {
+const ENUM_FIELDS = new Set(['environment', 'systemType', 'businessCriticality', 'networkExposure', 'osFamily', 'lifecycle', 'role']);
+
+const show = (v: unknown, field = ''): string => {
   if (v === null || v === undefined || v === '') return '—';
-  if (Array.isArray(v)) return v.length ? v.map(show).join(', ') : '—';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return v.length ? v.map((x) => show(x)).join(', ') : '—';
+  if (typeof v === 'object') {
+    const o = v as { name?: unknown; type?: unknown };
+    if (typeof o.name === 'string') return typeof o.type === 'string' ? `${o.name} (${o.type})` : o.name;
+    return JSON.stringify(v);
+  }
+  if (typeof v === 'string' && ENUM_FIELDS.has(field)) return label(v);
   return String(v);
 };
 
 const IGNORED = new Set(['updatedAt', 'version', 'createdAt', 'id']);
+/** Asset fields first, in form order; anything else after, alphabetically. */
+const ORDER = ['hostname', 'fqdn', 'ipAddresses', 'osFamily', 'osName', 'osVersion', 'environment', 'systemType', 'businessCriticality', 'networkExposure', 'department', 'location', 'owner', 'maintenanceGroup', 'tags', 'supplier', 'description', 'lifecycle', 'decommissionedAt', 'reason'];
+const rank = (k: string) => {
+  const i = ORDER.indexOf(k);
+  return i < 0 ? ORDER.length : i;
+};
 
 /** The fields that differ between two snapshots, as a before → after table. */
 export function Diff({ before, after }: { before: unknown; after: unknown }) {
   const b = (before && typeof before === 'object' ? before : {}) as Record<string, unknown>;
   const a = (after && typeof after === 'object' ? after : {}) as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter(
-    (k) => !IGNORED.has(k) && JSON.stringify(b[k] ?? null) !== JSON.stringify(a[k] ?? null),
-  );
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])]
+    .filter((k) => !IGNORED.has(k) && JSON.stringify(b[k] ?? null) !== JSON.stringify(a[k] ?? null))
+    .sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
   if (keys.length === 0) return <span className="muted">no field changes</span>;
   const created = before === null || before === undefined;
   return (
@@ -162,13 +190,13 @@ export function Diff({ before, after }: { before: unknown; after: unknown }) {
         {keys.map((k) => (
           <tr key={k}>
             <th scope="row">{fieldLabel(k)}</th>
-            {!created && <td className="diff-before">{show(b[k])}</td>}
+            {!created && <td className="diff-before">{show(b[k], k)}</td>}
             {!created && (
               <td className="diff-arrow" aria-label="changed to">
                 →
               </td>
             )}
-            <td className="diff-after">{show(a[k])}</td>
+            <td className="diff-after">{show(a[k], k)}</td>
           </tr>
         ))}
       </tbody>

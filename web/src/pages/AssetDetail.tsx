@@ -1,7 +1,7 @@
 /** One asset: every field, its owner, lifecycle actions and its change history. */
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type FormHTMLAttributes, type ReactNode, useState } from 'react';
 import { type Asset, api } from '../api.js';
-import { Badge, Diff, ErrorBanner, Field, Spinner, useLoad, useSession } from '../components.js';
+import { Badge, Diff, ErrorBanner, Field, Spinner, useFocusFirstField, useLoad, useSession } from '../components.js';
 import { formatTime, label } from '../labels.js';
 import { Link, useTitle } from '../router.js';
 
@@ -105,7 +105,14 @@ export function AssetDetailPage({ id }: { id: string }) {
                       <code>{r.action}</code>
                     </td>
                     <td>
-                      <Diff before={r.before} after={r.after} />
+                      {r.before === null || r.before === undefined ? (
+                        <details>
+                          <summary>Created with these values</summary>
+                          <Diff before={r.before} after={r.after} />
+                        </details>
+                      ) : (
+                        <Diff before={r.before} after={r.after} />
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -159,10 +166,10 @@ function LifecycleAction({ asset, onDone }: { asset: Asset; onDone: (a: Asset) =
       </button>
     );
   return (
-    <form onSubmit={submit} className="inline-form">
+    <FocusForm onSubmit={submit} className="inline-form">
       <ErrorBanner error={error} />
       <Field label={`Reason to ${verb.toLowerCase()} (recorded in the audit trail)`}>
-        {(p) => <input {...p} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} autoFocus />}
+        {(p) => <input {...p} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} />}
       </Field>
       <div className="actions">
         <button type="submit" className={decommission ? 'danger' : 'primary'} disabled={busy}>
@@ -172,6 +179,12 @@ function LifecycleAction({ asset, onDone }: { asset: Asset; onDone: (a: Asset) =
           Cancel
         </button>
       </div>
-    </form>
+    </FocusForm>
   );
+}
+
+/** A form that takes focus when it appears (it opens on a button press). */
+function FocusForm(props: FormHTMLAttributes<HTMLFormElement>) {
+  const ref = useFocusFirstField<HTMLFormElement>();
+  return <form ref={ref} {...props} />;
 }

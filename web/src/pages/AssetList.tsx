@@ -119,13 +119,15 @@ export function AssetListPage() {
         </div>
       </div>
 
-      <form className="search-row" onSubmit={submitSearch} role="search">
+      <search>
+        <form className="search-row" onSubmit={submitSearch}>
         <label htmlFor="asset-search" className="visually-hidden">
           Search assets
         </label>
         <input id="asset-search" type="search" placeholder="Search host name, FQDN, address, OS, department, location, tags" value={q} onChange={(e) => setQ(e.target.value)} />
         <button type="submit">Search</button>
-      </form>
+        </form>
+      </search>
 
       <fieldset className="filters">
         <legend>Filters {activeFilters > 0 && <span className="muted">({activeFilters} active)</span>}</legend>

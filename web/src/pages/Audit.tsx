@@ -224,7 +224,7 @@ function AuditRow({ r }: { r: AuditRecord }) {
           <span className="muted">—</span>
         ) : (
           <details>
-            <summary>{fields.length ? fields.map(fieldLabel).join(', ') : r.before === null || r.before === undefined ? 'created' : 'details'}</summary>
+            <summary>{fields.length ? fields.map(fieldLabel).join(', ') : (r.before === null || r.before === undefined) && /create$/.test(r.action) ? 'created' : 'details'}</summary>
             <Diff before={r.before} after={r.after} />
             {r.requestId && <p className="muted small">Request {r.requestId}</p>}
           </details>

@@ -39,7 +39,7 @@ export function LoginPage({ status, onDone }: { status: AuthStatus; onDone: (me:
         <ErrorBanner error={error} shownFields={['username', 'password']} />
         <div className="field">
           <label htmlFor="login-username">User name</label>
-          <input id="login-username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required autoFocus />
+          <input id="login-username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
         </div>
         <div className="field">
           <label htmlFor="login-password">Password</label>

@@ -40,7 +40,7 @@ export function SetupPage({ onDone }: { onDone: (me: Me) => void }) {
         </p>
         <ErrorBanner error={error} shownFields={['code', 'username', 'password']} />
         <Field label="Set-up code" error={fe.code}>
-          {(p) => <input {...p} value={code} onChange={(e) => setCode(e.target.value)} autoComplete="one-time-code" required autoFocus />}
+          {(p) => <input {...p} value={code} onChange={(e) => setCode(e.target.value)} autoComplete="one-time-code" required />}
         </Field>
         <Field label="Administrator user name" error={fe.username}>
           {(p) => <input {...p} value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />}

@@ -1,7 +1,7 @@
 /** Teams and groups: list, create, edit details and members, delete when they own nothing. */
 import { type FormEvent, useState } from 'react';
 import { type Team, type User, api, withQuery } from '../api.js';
-import { ErrorBanner, Field, Spinner, fieldErrorsOf, useLoad, useSession } from '../components.js';
+import { ErrorBanner, Field, Spinner, fieldErrorsOf, useFocusFirstField, useLoad, useSession } from '../components.js';
 import { Link } from '../router.js';
 
 export function TeamsPage() {
@@ -43,42 +43,66 @@ export function TeamsPage() {
       <ErrorBanner error={teams.error ?? deleteError} />
       {!teams.data && teams.loading && <Spinner />}
       {teams.data && teams.data.length === 0 && <p className="empty">No teams yet.</p>}
-      {teams.data?.map((t) =>
-        editing === t.id ? (
-          <TeamForm key={t.id} team={t} users={users.data ?? []} onSaved={saved} onCancel={() => setEditing(null)} />
-        ) : (
-          <div className="card team" key={t.id}>
-            <div className="page-head">
-              <h3>{t.name}</h3>
-              {write && (
-                <div className="actions">
-                  <button type="button" onClick={() => setEditing(t.id)}>
-                    Edit<span className="visually-hidden"> {t.name}</span>
-                  </button>
-                  {t.assetCount === 0 && (
-                    <button type="button" className="danger" onClick={() => remove(t)}>
-                      Delete<span className="visually-hidden"> {t.name}</span>
-                    </button>
+      {editing && editing !== 'new' && (
+        <TeamForm
+          key={editing}
+          team={teams.data?.find((t) => t.id === editing)}
+          users={users.data ?? []}
+          onSaved={saved}
+          onCancel={() => setEditing(null)}
+        />
+      )}
+      {teams.data && teams.data.length > 0 && (
+        <div className="table-wrap">
+          <table className="data">
+            <thead>
+              <tr>
+                <th scope="col">Team</th>
+                <th scope="col">Description</th>
+                <th scope="col">E-mail</th>
+                <th scope="col">Members</th>
+                <th scope="col">Assets</th>
+                {write && <th scope="col">Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {teams.data.map((t) => (
+                <tr key={t.id}>
+                  <td>
+                    <strong>{t.name}</strong>
+                  </td>
+                  <td className="pre">{t.description}</td>
+                  <td>{t.email}</td>
+                  <td>{t.members.length ? t.members.map((m) => m.displayName || m.username).join(', ') : <span className="muted">none</span>}</td>
+                  <td className="num">
+                    <Link to={withQuery('/assets', { ownerTeamId: t.id })}>{t.assetCount}</Link>
+                  </td>
+                  {write && (
+                    <td>
+                      <div className="inline">
+                        <button type="button" onClick={() => setEditing(t.id)}>
+                          Edit<span className="visually-hidden"> {t.name}</span>
+                        </button>
+                        {t.assetCount === 0 && (
+                          <button type="button" className="danger" onClick={() => remove(t)}>
+                            Delete<span className="visually-hidden"> {t.name}</span>
+                          </button>
+                        )}
+                      </div>
+                    </td>
                   )}
-                </div>
-              )}
-            </div>
-            {t.description && <p className="pre">{t.description}</p>}
-            <p className="muted small">
-              {t.email && <>{t.email} · </>}
-              <Link to={withQuery('/assets', { ownerTeamId: t.id })}>{t.assetCount === 1 ? '1 asset' : `${t.assetCount} assets`}</Link>
-            </p>
-            <p>
-              <strong>Members:</strong> {t.members.length ? t.members.map((m) => m.displayName || m.username).join(', ') : <span className="muted">none</span>}
-            </p>
-          </div>
-        ),
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );
 }
 
 function TeamForm({ team, users, onSaved, onCancel }: { team?: Team; users: User[]; onSaved: (t: Team) => void; onCancel: () => void }) {
+  const formRef = useFocusFirstField<HTMLFormElement>();
   const [name, setName] = useState(team?.name ?? '');
   const [description, setDescription] = useState(team?.description ?? '');
   const [email, setEmail] = useState(team?.email ?? '');
@@ -110,13 +134,13 @@ function TeamForm({ team, users, onSaved, onCancel }: { team?: Team; users: User
   };
 
   return (
-    <form className="card form-grid" onSubmit={submit} aria-label={team ? `Edit team ${team.name}` : 'New team'}>
+    <form ref={formRef} className="card form-grid" onSubmit={submit} aria-label={team ? `Edit team ${team.name}` : 'New team'}>
       <h3 className="span-all">{team ? `Edit ${team.name}` : 'New team'}</h3>
       <div className="span-all">
         <ErrorBanner error={error} shownFields={['name', 'description', 'email', 'managerUserId']} />
       </div>
       <Field label="Team name" error={fe.name}>
-        {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required autoFocus />}
+        {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required />}
       </Field>
       <Field label="E-mail" error={fe.email}>
         {(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}

@@ -1,7 +1,7 @@
 /** User accounts: list, create with a role, change role, disable and enable. */
 import { type FormEvent, useState } from 'react';
 import { type Role, type User, api } from '../api.js';
-import { Badge, ErrorBanner, Field, Spinner, fieldErrorsOf, useLoad, useSession } from '../components.js';
+import { Badge, ErrorBanner, Field, Spinner, fieldErrorsOf, useFocusFirstField, useLoad, useSession } from '../components.js';
 import { ROLES, formatTime, isRole, roleLabel } from '../labels.js';
 
 export function UsersPage() {
@@ -129,6 +129,7 @@ function UserRow({ u, write, onChange }: { u: User; write: boolean; onChange: (u
 }
 
 function CreateUser({ onCancel, onCreated }: { onCancel: () => void; onCreated: (u: User) => void }) {
+  const formRef = useFocusFirstField<HTMLFormElement>();
   const [f, setF] = useState({ username: '', displayName: '', email: '', role: 'system_owner' as Role, password: '' });
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -157,13 +158,13 @@ function CreateUser({ onCancel, onCreated }: { onCancel: () => void; onCreated: 
   };
 
   return (
-    <form className="card form-grid" onSubmit={submit} aria-label="New user">
+    <form ref={formRef} className="card form-grid" onSubmit={submit} aria-label="New user">
       <h3 className="span-all">New user</h3>
       <div className="span-all">
         <ErrorBanner error={error} shownFields={['username', 'displayName', 'email', 'role', 'password']} />
       </div>
       <Field label="User name" error={fe.username}>
-        {(p) => <input {...p} value={f.username} onChange={set('username')} required autoFocus autoComplete="off" />}
+        {(p) => <input {...p} value={f.username} onChange={set('username')} required autoComplete="off" />}
       </Field>
       <Field label="Display name" error={fe.displayName}>
         {(p) => <input {...p} value={f.displayName} onChange={set('displayName')} />}

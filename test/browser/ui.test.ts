@@ -1,0 +1,244 @@
+/**
+ * The web UI walked in a real browser (issue 2, section 6): first-visit set-up
+ * with the one-time code, sign-in, CSV import (a rejected file first, which
+ * must write nothing), editing an asset, finding the change in the audit
+ * page, and hostile strings shown literally. Screenshots go to
+ * test-results/screenshots/.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../src/main/server.js';
+import { issueSetupCode } from '../../src/services/auth/auth.service.js';
+import { HAVE_CHROMIUM, SKIP_REASON, ensureWebBuilt, launchBrowser, screenshot, startTestServer } from './support.js';
+
+if (!HAVE_CHROMIUM) console.warn(SKIP_REASON);
+
+const ADMIN = { username: 'alice.admin', password: 'correct horse battery staple' };
+const HOSTILE_SCRIPT = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+const HOSTILE_SQL = "'; DROP TABLE assets; --";
+
+const BAD_CSV = [
+  'hostname,environment,system_type,business_criticality,network_exposure,department,owner',
+  'web-01,production,web_server,high,internet_facing,Retail,alice.admin',
+  'db-01,moon,database,critical,internal,Retail,',
+  'app-01,staging,Application server,medium,internal,Finance,nobody-here',
+].join('\n');
+
+const GOOD_CSV = [
+  'hostname,environment,system_type,business_criticality,network_exposure,department,location,owner,tags',
+  'web-01,production,web_server,high,internet_facing,Retail,Amsterdam,alice.admin,pci;frontend',
+  'db-01,production,database,critical,internal,Retail,Amsterdam,,pci',
+  'app-01,staging,Application server,medium,internal,Finance,Frankfurt,alice.admin,',
+].join('\n');
+
+describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
+  let server: RunningServer & { dataDir: string };
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const dialogs: string[] = [];
+  let acceptConfirms = false;
+  const pageErrors: string[] = [];
+  let assetId = '';
+
+  const url = (p: string) => `${server.url}${p}`;
+  const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+  const countAssets = async () => {
+    const res = await page.request.get(url('/api/assets?lifecycle=all&limit=1'));
+    expect(res.ok()).toBe(true);
+    return ((await res.json()) as { total: number }).total;
+  };
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    server = await startTestServer();
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('dialog', (d) => {
+      dialogs.push(`${d.type()}: ${d.message()}`);
+      void (d.type() === 'confirm' && acceptConfirms ? d.accept() : d.dismiss());
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('offers first-visit set-up and creates the first administrator with the one-time code', async () => {
+    const code = await issueSetupCode(server.database.db);
+    expect(code).toBeTruthy();
+    await page.goto(url('/'));
+    await expect.poll(() => page.getByRole('heading', { name: 'Welcome to patchloop' }).isVisible()).toBe(true);
+
+    // A wrong code is refused at the field.
+    await page.getByLabel('Set-up code').fill('WRONG-CODE');
+    await page.getByLabel('Administrator user name').fill(ADMIN.username);
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+    await page.getByLabel('Repeat password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Create administrator' }).click();
+    await page.locator('.field-error', { hasText: 'is not valid' }).waitFor();
+    await screenshot(page, '01-setup-wrong-code');
+
+    await page.getByLabel('Set-up code').fill(code as string);
+    await page.getByLabel('Repeat password').press('Enter'); // forms submit with Enter
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Main' }).textContent()).toMatch(/Dashboard[\s\S]*Assets[\s\S]*Audit[\s\S]*Settings/);
+    await screenshot(page, '02-dashboard-empty');
+  }, 60_000);
+
+  it('signs out and signs in again', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to patchloop' }).waitFor();
+    await page.getByLabel('User name').fill(ADMIN.username);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await screenshot(page, '03-login-failed');
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByLabel('Password').press('Enter');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  }, 60_000);
+
+  it('rejects a CSV with a bad row, showing the row error and writing nothing; then imports a good one', async () => {
+    await nav('Assets').click();
+    await page.getByRole('link', { name: 'Import CSV' }).click();
+    await page.getByRole('heading', { name: 'Import assets from CSV' }).waitFor();
+
+    await page.getByLabel('Choose a CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(BAD_CSV) });
+    const errors = page.locator('table.import-errors');
+    await errors.waitFor();
+    const envRow = errors.locator('tbody tr', { hasText: 'environment' });
+    expect(await envRow.locator('td').first().textContent()).toBe('3');
+    expect(await errors.locator('tbody tr', { hasText: 'nobody-here' }).locator('td').nth(1).textContent()).toBe('owner');
+    await expect.poll(() => page.getByText('nothing was imported').first().isVisible()).toBe(true);
+    await screenshot(page, '04-import-rejected');
+    expect(await countAssets()).toBe(0);
+
+    await page.getByRole('button', { name: 'Choose another file' }).first().click();
+    await page.getByLabel('Choose a CSV file').setInputFiles({ name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(GOOD_CSV) });
+    await page.getByRole('heading', { name: /Check passed/ }).waitFor();
+    await screenshot(page, '05-import-dry-run');
+    expect(await countAssets()).toBe(0); // the dry run wrote nothing either
+    await page.getByRole('button', { name: 'Import 3 rows' }).click();
+    await page.getByRole('heading', { name: 'Import complete' }).waitFor();
+    expect(await countAssets()).toBe(3);
+    await screenshot(page, '06-import-done');
+  }, 60_000);
+
+  it('lists, filters and flags unowned assets', async () => {
+    await page.getByRole('link', { name: 'View assets' }).click();
+    await page.getByText('3 assets').waitFor();
+    const dbRow = page.locator('table.data tbody tr', { hasText: 'db-01' });
+    expect(await dbRow.textContent()).toContain('Unowned');
+    await page.getByLabel('Environment').selectOption('staging');
+    await page.getByText('1 asset', { exact: true }).waitFor();
+    expect(new URL(page.url()).searchParams.get('environment')).toBe('staging');
+    expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toContain('environment=staging');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByText('3 assets').waitFor();
+    await page.getByRole('button', { name: 'Host name' }).click(); // sort descending
+    await expect.poll(async () => ((await page.locator('table.data tbody tr').first().textContent()) ?? '').startsWith('web-01')).toBe(true);
+    await screenshot(page, '07-asset-list');
+  }, 60_000);
+
+  it('edits an asset in the form, showing validation errors at the field and the change in its history', async () => {
+    await page.getByRole('link', { name: 'app-01' }).click();
+    await page.getByRole('heading', { name: /app-01/ }).waitFor();
+    assetId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit app-01' }).waitFor();
+
+    await page.getByLabel('Host name').fill('not a host name!');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const hostField = page.locator('.field', { has: page.getByLabel('Host name') });
+    await hostField.locator('.field-error').waitFor();
+    expect(await page.getByLabel('Host name').getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, '08-edit-validation');
+
+    await page.getByLabel('Host name').fill('app-01');
+    await page.getByLabel('Department').fill('Treasury');
+    await page.getByLabel('Business criticality').selectOption({ label: 'Critical' });
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: /app-01/ }).waitFor();
+    expect(await page.locator('dl.props').nth(1).textContent()).toContain('Treasury');
+    const history = page.locator('table.history tbody tr', { hasText: 'asset.update' });
+    await history.first().waitFor();
+    expect(await history.first().textContent()).toMatch(/Finance[\s\S]*→[\s\S]*Treasury/);
+    expect(await history.first().textContent()).toContain(ADMIN.username);
+    await screenshot(page, '09-asset-detail');
+  }, 60_000);
+
+  it('finds the change in the audit page, by actor and asset', async () => {
+    await nav('Audit').click();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    await page.getByLabel('Actor').fill(ADMIN.username);
+    await page.getByLabel('Entity type').selectOption('asset');
+    await page.getByLabel('Entity id').fill(assetId);
+    await page.getByLabel('Entity id').press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('entityId')).toBe(assetId);
+    const row = page.locator('table.audit > tbody > tr', { hasText: 'asset.update' });
+    await row.first().waitFor();
+    const text = await row.first().textContent();
+    expect(text).toContain(ADMIN.username);
+    expect(text).toContain('app-01');
+    await row.first().locator('summary').click();
+    expect(await row.first().locator('table.diff').textContent()).toMatch(/Finance[\s\S]*Treasury/);
+    // Only this asset's records are listed.
+    for (const t of await page.locator('table.audit > tbody > tr').allTextContents()) expect(t).toContain('app-01');
+
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await page.getByText(/Chain intact/).waitFor();
+    await screenshot(page, '10-audit');
+  }, 60_000);
+
+  it('shows hostile strings literally and never runs them', async () => {
+    await page.goto(url('/assets/new'));
+    await page.getByRole('heading', { name: 'New asset' }).waitFor();
+    await page.getByLabel('Host name').fill('evil-01');
+    await page.getByLabel('Department').fill(HOSTILE_SQL);
+    await page.getByLabel('Description').fill(HOSTILE_SCRIPT);
+    await page.getByLabel('Tags').fill('<b>bold</b>');
+    await page.getByRole('button', { name: 'Create asset' }).click();
+    await page.getByRole('heading', { name: /evil-01/ }).waitFor();
+    expect(await page.locator('p.pre').first().textContent()).toBe(HOSTILE_SCRIPT);
+    expect(await page.locator('dl.props').nth(1).textContent()).toContain(HOSTILE_SQL);
+    expect(await page.locator('.tag').first().textContent()).toBe('<b>bold</b>');
+    expect(await page.locator('main img, main b').count()).toBe(0);
+    await screenshot(page, '11-hostile-detail');
+
+    await nav('Assets').click();
+    const row = page.locator('table.data tbody tr', { hasText: 'evil-01' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(HOSTILE_SQL);
+    expect(await countAssets()).toBe(4); // the SQL did nothing either
+    expect(dialogs).toEqual([]);
+  }, 60_000);
+
+  it('creates an API token, shows its secret once, and revokes it', async () => {
+    await nav('Settings').click();
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByLabel('Token name').fill('CMDB sync');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = await page.getByLabel('New token secret').inputValue();
+    expect(secret).toMatch(/^plt_/);
+    await screenshot(page, '12-token-created');
+    const res = await fetch(url('/api/assets?limit=1'), { headers: { authorization: `Bearer ${secret}` } });
+    expect(res.status).toBe(200);
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByLabel('New token secret').count()).toBe(0);
+    acceptConfirms = true;
+    await page.getByRole('button', { name: 'Revoke CMDB sync' }).click();
+    expect(dialogs.pop()).toMatch(/^confirm: Revoke the token "CMDB sync"/);
+    await page.locator('table.data tbody tr', { hasText: 'CMDB sync' }).getByText('Revoked').waitFor();
+    const after = await fetch(url('/api/assets?limit=1'), { headers: { authorization: `Bearer ${secret}` } });
+    expect(after.status).toBe(401);
+  }, 60_000);
+
+  it('has no script errors on the way', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
