@@ -39,6 +39,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
   const dialogs: string[] = [];
   let acceptConfirms = false;
   const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
   let assetId = '';
 
   const url = (p: string) => `${server.url}${p}`;
@@ -61,6 +62,11 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
       void (d.type() === 'confirm' && acceptConfirms ? d.accept() : d.dismiss());
     });
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // Refused requests (wrong password, invalid CSV) are logged by the browser as "Failed to load resource";
+    // anything else, CSP violations above all, is a defect.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -121,6 +127,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Choose another file' }).first().click();
     await page.getByLabel('Choose a CSV file').setInputFiles({ name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(GOOD_CSV) });
     await page.getByRole('heading', { name: /Check passed/ }).waitFor();
+    expect(await page.locator('.preview tbody tr').count()).toBe(3); // preview of the file's rows
     await screenshot(page, '05-import-dry-run');
     expect(await countAssets()).toBe(0); // the dry run wrote nothing either
     await page.getByRole('button', { name: 'Import 3 rows' }).click();
@@ -238,7 +245,49 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     expect(after.status).toBe(401);
   }, 60_000);
 
-  it('has no script errors on the way', () => {
+  it('is keyboard-usable: skip link first, then the main navigation', async () => {
+    await page.goto(url('/assets'));
+    await page.getByRole('heading', { name: 'Assets' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Dashboard');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+  }, 60_000);
+
+  it('shows a populated register: dashboard figures and cursor pagination', async () => {
+    const me = (await (await page.request.get(url('/api/auth/me'))).json()) as { csrfToken: string };
+    const demo = await page.request.post(url('/api/system/demo'), { headers: { 'x-csrf-token': me.csrfToken } });
+    expect(demo.status()).toBe(201);
+    const total = ((await (await page.request.get(url('/api/assets?limit=1'))).json()) as { total: number }).total;
+    const unowned = ((await (await page.request.get(url('/api/assets?limit=1&unowned=true'))).json()) as { total: number }).total;
+
+    await page.goto(url('/'));
+    const active = page.locator('.stat', { hasText: 'Active assets' }).locator('.stat-value');
+    await active.waitFor();
+    expect(await active.textContent()).toBe(String(total));
+    expect(await page.locator('.stat', { hasText: 'Unowned assets' }).locator('.stat-value').textContent()).toBe(String(unowned));
+    await screenshot(page, '13-dashboard-demo');
+
+    await nav('Assets').click();
+    await page.getByText(`${total} assets`).waitFor();
+    const rows = page.locator('table.data > tbody > tr');
+    expect(await rows.count()).toBe(50);
+    await page.getByRole('button', { name: /Load more/ }).click();
+    await expect.poll(() => rows.count()).toBe(100);
+    const names = await rows.locator('td:first-child a').allTextContents();
+    expect(new Set(names).size).toBe(100); // the second page continues, no repeats
+    await page.getByLabel('Ownership').selectOption('true');
+    await page.getByText(unowned === 1 ? '1 asset' : `${unowned} assets`, { exact: true }).waitFor();
+    expect(await page.locator('table.data > tbody > tr .badge-warn').count()).toBe(unowned);
+    await screenshot(page, '14-asset-list-demo');
+  }, 90_000);
+
+  it('has no script errors or CSP violations on the way', () => {
     expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { ApiError, type ImportSummary, api } from '../api.js';
 import { ErrorBanner } from '../components.js';
 import { Link, useTitle } from '../router.js';
 import { CSV_COLUMNS } from '../../../src/domain/assets/csv.js';
+import { previewCsv } from '../csvPreview.js';
 
 interface RowProblem {
   row: string;
@@ -109,6 +110,7 @@ export function AssetImportPage() {
           <div className="card ok-card">
             <h2>Check passed: nothing has been imported yet</h2>
             <Summary s={stage.summary} future />
+            <Preview text={file?.text ?? ''} />
             <div className="actions">
               <button type="button" className="primary" onClick={run}>
                 Import {stage.summary.rows} {stage.summary.rows === 1 ? 'row' : 'rows'}
@@ -192,5 +194,41 @@ function Summary({ s, future }: { s: ImportSummary; future?: boolean }) {
         </li>
       )}
     </ul>
+  );
+}
+
+/** The first rows of the file as a table, so the user sees what will be imported. */
+function Preview({ text }: { text: string }) {
+  const { header, rows, more } = previewCsv(text, 10);
+  if (!header.length) return null;
+  return (
+    <div className="table-wrap preview">
+      <table className="data">
+        <caption>{more ? 'First 10 rows of the file' : 'Rows of the file'}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Row</th>
+            {header.map((h, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional
+              <th scope="col" key={i}>
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+            <tr key={i}>
+              <td className="num">{i + 2}</td>
+              {header.map((_, j) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: cells are positional
+                <td key={j}>{r[j] ?? ''}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
