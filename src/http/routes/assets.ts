@@ -6,6 +6,7 @@ import { text } from '../../domain/text.js';
 import * as assets from '../../services/assets/assets.service.js';
 import type { Db } from '../../storage/db.js';
 import { errorResponses } from '../problem.js';
+import { startStream } from '../stream.js';
 import { ctxOf } from '../types.js';
 import { auditRecordSchema } from './audit.js';
 
@@ -40,12 +41,8 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
       response: { 200: z.string().describe('CSV'), ...errorResponses },
     },
   }, async (req, reply) => {
-    const gen = assets.exportCsv(db, ctxOf(req), { ...req.query, limit: 500 });
-    const first = await gen.next(); // authorises before headers go out
-    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="assets.csv"');
-    let out = first.done ? '' : first.value;
-    for await (const chunk of gen) out += chunk;
-    return out;
+    const body = await startStream(assets.exportCsv(db, ctxOf(req), { ...req.query, limit: 500 }), (chunk) => chunk);
+    return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="assets.csv"').send(body as never);
   });
 
   r.post('/api/assets/import', {

@@ -5,6 +5,7 @@ import { text } from '../../domain/text.js';
 import * as audit from '../../services/audit/audit.service.js';
 import type { Db } from '../../storage/db.js';
 import { errorResponses } from '../problem.js';
+import { startStream } from '../stream.js';
 import { ctxOf } from '../types.js';
 
 export const auditRecordSchema = z
@@ -70,13 +71,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
   r.get('/api/audit/export', {
     schema: { tags, operationId: 'exportAudit', summary: 'The whole trail as JSON Lines, oldest first', produces: ['application/x-ndjson'], response: { 200: z.string(), ...errorResponses } },
   }, async (req, reply) => {
-    const ctx = ctxOf(req);
-    const gen = audit.exportAll(db, ctx);
-    const first = await gen.next();
-    reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('content-disposition', 'attachment; filename="audit.jsonl"');
-    const lines: string[] = [];
-    if (!first.done) lines.push(JSON.stringify(first.value));
-    for await (const rec of gen) lines.push(JSON.stringify(rec));
-    return lines.length ? `${lines.join('\n')}\n` : '';
+    const body = await startStream(audit.exportAll(db, ctxOf(req)), (rec) => `${JSON.stringify(rec)}\n`);
+    return reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('content-disposition', 'attachment; filename="audit.jsonl"').send(body as never);
   });
 }
