@@ -81,6 +81,7 @@ export async function startOidcProvider(opts: ProviderOptions): Promise<TestProv
     features: { devInteractions: { enabled: true } },
     pkce: { required: () => true },
     cookies: { keys: ['patchloop-test-cookie-key-0123456789'] },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
   });
   // Surface provider-side failures in the test output (they otherwise only become a 500 page).
   provider.on('server_error', (_ctx, err) => console.error('oidc-provider server_error', err));
