@@ -1,4 +1,5 @@
 import type { Principal } from '../domain/auth/principal.js';
+import type { Permission } from '../domain/auth/roles.js';
 import type { Ctx } from '../services/context.js';
 import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../lib/errors.js';
@@ -11,6 +12,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without signing in. */
     public?: boolean;
+    /** Checked before the body is validated, so a caller without it learns nothing of the schema. */
+    permission?: Permission;
   }
 }
 

@@ -50,18 +50,17 @@ function applyFilters<Q extends { where: (...a: any[]) => Q }>(q: Q, f: Filters)
   ];
   for (const [k, col] of equals) {
     const v = f[k];
-    if (v !== undefined) w(() => sql<boolean>`${sql.ref(`assets.${col}`)} = ${v}`);
+    if (v === undefined) continue;
+    // department and location are indexed as coalesce(col, ''), matching their sort keys.
+    if (col === 'department' || col === 'location') w(() => sql<boolean>`coalesce(${sql.ref(`assets.${col}`)}, '') = ${v}`);
+    else w(() => sql<boolean>`${sql.ref(`assets.${col}`)} = ${v}`);
   }
   if (f.tag) w(() => sql<boolean>`assets.tags @> array[${f.tag}]::text[]`);
   if (f.unowned === true) w((eb) => eb.and([eb('assets.owner_user_id', 'is', null), eb('assets.owner_team_id', 'is', null)]));
   if (f.unowned === false) w((eb) => eb.or([eb('assets.owner_user_id', 'is not', null), eb('assets.owner_team_id', 'is not', null)]));
   if (f.q) {
     const pat = `%${escapeLike(f.q.trim())}%`;
-    w(
-      () => sql<boolean>`(assets.hostname ilike ${pat} or assets.fqdn ilike ${pat} or assets.os_name ilike ${pat}
-        or assets.department ilike ${pat} or assets.location ilike ${pat} or assets.supplier ilike ${pat}
-        or array_to_string(assets.ip_addresses, ' ') ilike ${pat} or array_to_string(assets.tags, ' ') ilike ${pat})`,
-    );
+    w(() => sql<boolean>`assets.search_text ilike ${pat}`);
   }
   return q;
 }
@@ -69,6 +68,8 @@ function applyFilters<Q extends { where: (...a: any[]) => Q }>(q: Q, f: Filters)
 export interface Cursor {
   v: string | number;
   id: string;
+  /** The total counted on the first page, carried so later pages need no count. */
+  t?: number;
 }
 
 export async function listAssets(db: Db, query: AssetListQuery, cursor: Cursor | null) {
@@ -87,7 +88,7 @@ export async function listAssets(db: Db, query: AssetListQuery, cursor: Cursor |
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1] as (AssetRow & { sort_key: string | number | Date }) | undefined;
-  const next: Cursor | null = hasMore && last ? { v: last.sort_key instanceof Date ? last.sort_key.toISOString() : last.sort_key, id: last.id } : null;
+  const next: Cursor | null = hasMore && last ? { t: cursor?.t, v: last.sort_key instanceof Date ? last.sort_key.toISOString() : last.sort_key, id: last.id } : null;
   return { rows: page as AssetRow[], next };
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
+import { PGlite, type PGliteInterface, type PGliteOptions } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, Migrator, PostgresDialect, type Transaction as KyselyTransaction } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
@@ -24,6 +25,11 @@ export interface Database {
 }
 
 const INT8_OID = 20;
+
+/** Options every embedded database opens with: the extensions the migrations use, int8 as number. */
+export function pgliteOptions(extra: PGliteOptions = {}): PGliteOptions {
+  return { parsers: { [INT8_OID]: Number }, extensions: { pg_trgm }, ...extra };
+}
 
 /** int8 (count(*), seq) fits a JS number for any realistic row count. */
 const pgTypes = {
@@ -54,7 +60,7 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const release = acquireDataDirLock(dataDir);
   try {
-    const pgl = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata'), parsers: { [INT8_OID]: Number } });
+    const pgl = await PGlite.create(pgliteOptions({ dataDir: path.join(dataDir, 'pgdata') }));
     return wrapPGlite(pgl, async () => {
       await pgl.close();
       release();
@@ -168,7 +174,7 @@ export async function restoreEmbedded(dataDir: string, tarball: Uint8Array): Pro
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const release = acquireDataDirLock(dataDir);
   try {
-    const pgl = await PGlite.create({ dataDir: pgdata, loadDataDir: new Blob([tarball as unknown as ArrayBuffer]), parsers: { [INT8_OID]: Number } });
+    const pgl = await PGlite.create(pgliteOptions({ dataDir: pgdata, loadDataDir: new Blob([tarball as unknown as ArrayBuffer]) }));
     return wrapPGlite(pgl, async () => {
       await pgl.close();
       release();

@@ -68,6 +68,13 @@ describe('asset CRUD (INV-1, GOV-4, INV-4)', () => {
     expect(r.json().errors).toEqual([{ field: 'hostname', message: 'is already used by another active asset' }]);
   });
 
+  it('answers 403 before validating the body, so a caller without the permission learns nothing of the schema', async () => {
+    const { token: auditor } = await userWithToken(t.database, 'auditor', 'aud-schema');
+    const r = await call(t.app, auditor, 'POST', '/api/assets', { hostname: 'x' });
+    expect(r.statusCode).toBe(403);
+    expect(r.body).not.toContain('environment');
+  });
+
   it('returns 404 as problem+json for an unknown asset', async () => {
     const r = await call(t.app, token, 'GET', '/api/assets/00000000-0000-4000-8000-000000000000');
     expect(r.statusCode).toBe(404);

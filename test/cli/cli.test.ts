@@ -37,7 +37,8 @@ function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ c
 
 const HEADER = 'hostname,environment,system_type,business_criticality,network_exposure,owner\n';
 
-describe('patchloop CLI on the embedded database', () => {
+// Each command starts a process and opens the database: generous timeouts for a loaded CI machine.
+describe('patchloop CLI on the embedded database', { timeout: 120_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-cli-'));
   const env = { PATCHLOOP_DATA_DIR: dir };
 
@@ -145,7 +146,7 @@ describe('patchloop CLI on the embedded database', () => {
   });
 });
 
-describe('backup and restore of the embedded database', () => {
+describe('backup and restore of the embedded database', { timeout: 180_000 }, () => {
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-bak-'));
   const dst = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-rst-'));
   afterAll(() => {

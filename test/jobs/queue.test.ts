@@ -87,9 +87,10 @@ describe('job queue in the same database', () => {
       try {
         await sql`drop table assets, team_members, teams, sessions, api_tokens, setup_codes, audit_log, audit_head, users cascade`.execute(fresh.db);
         await sql`drop function patchloop_audit_immutable`.execute(fresh.db);
+        await sql`drop function patchloop_asset_search_text`.execute(fresh.db);
         await sql`delete from patchloop_migrations`.execute(fresh.db);
         const results = await Promise.all([migrate(fresh.db), migrate(other.db)]);
-        expect(results.flat()).toEqual(['0001_foundation']);
+        expect(results.flat()).toEqual(['0001_foundation', '0002_asset_search']);
       } finally {
         await other.close();
         await fresh.close();

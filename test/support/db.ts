@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { type Database, openPostgres, wrapPGlite } from '../../src/storage/db.js';
+import { type Database, openPostgres, pgliteOptions, wrapPGlite } from '../../src/storage/db.js';
 
 /**
  * The PostgreSQL server tests run against: PATCHLOOP_TEST_DATABASE_URL, or
@@ -32,6 +32,6 @@ export async function freshDatabase(): Promise<Database & { url?: string }> {
     return Object.assign(openPostgres(u.toString(), 5), { url: u.toString() });
   }
   const tarball = fs.readFileSync(inject('pgliteTemplate'));
-  const pgl = await PGlite.create({ loadDataDir: new Blob([tarball]), parsers: { 20: Number } });
+  const pgl = await PGlite.create(pgliteOptions({ loadDataDir: new Blob([tarball]) }));
   return wrapPGlite(pgl);
 }

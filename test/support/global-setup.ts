@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { migrate, openPostgres, wrapPGlite } from '../../src/storage/db.js';
+import { migrate, openPostgres, pgliteOptions, wrapPGlite } from '../../src/storage/db.js';
 import { testServerUrl } from './db.js';
 
 /**
@@ -34,7 +34,7 @@ export default async function setup(project: TestProject) {
       await admin.end();
     };
   }
-  const pgl = await PGlite.create();
+  const pgl = await PGlite.create(pgliteOptions());
   const database = wrapPGlite(pgl);
   await migrate(database.db);
   const blob = await pgl.dumpDataDir('gzip');

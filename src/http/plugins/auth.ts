@@ -51,4 +51,11 @@ export function registerAuth(app: FastifyInstance, db: Db, opts: { localOperator
       throw new UnauthorizedError();
     }
   });
+
+  app.addHook('preValidation', async (req) => {
+    const perm = req.routeOptions.config?.permission;
+    if (perm && req.principal && !req.principal.permissions.has(perm)) {
+      throw new ForbiddenError(`Your role (${req.principal.role}) does not allow ${perm}`);
+    }
+  });
 }

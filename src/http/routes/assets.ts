@@ -19,6 +19,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/api/assets', {
+    config: { permission: 'asset:read' },
     schema: {
       tags, operationId: 'listAssets', summary: 'List, search, filter and sort assets (cursor pagination)',
       querystring: assetListQuerySchema,
@@ -27,6 +28,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   }, (req) => assets.listAssets(db, ctxOf(req), req.query));
 
   r.get('/api/assets/facets', {
+    config: { permission: 'asset:read' },
     schema: {
       tags, operationId: 'assetFacets', summary: 'Values in use, for filter menus',
       response: { 200: z.object({ departments: z.array(z.string()), locations: z.array(z.string()), maintenanceGroups: z.array(z.string()) }), ...errorResponses },
@@ -34,6 +36,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   }, (req) => assets.facets(db, ctxOf(req)));
 
   r.get('/api/assets/export', {
+    config: { permission: 'asset:read' },
     schema: {
       tags, operationId: 'exportAssets', summary: 'Export assets as CSV (same columns as the import)',
       querystring: assetListQuerySchema.omit({ cursor: true, limit: true }),
@@ -46,6 +49,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   });
 
   r.post('/api/assets/import', {
+    config: { permission: 'asset:write' },
     bodyLimit: IMPORT_BODY_LIMIT,
     schema: {
       tags, operationId: 'importAssets',
@@ -62,14 +66,17 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   }, (req) => assets.importCsv(db, ctxOf(req), req.body, { dryRun: req.query.dryRun === 'true' }));
 
   r.post('/api/assets', {
+    config: { permission: 'asset:write' },
     schema: { tags, operationId: 'createAsset', summary: 'Create an asset', body: assetCreateSchema, response: { 201: assetSchema, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await assets.createAsset(db, ctxOf(req), req.body)));
 
   r.get('/api/assets/:id', {
+    config: { permission: 'asset:read' },
     schema: { tags, operationId: 'getAsset', summary: 'One asset', params: idParams, response: { 200: assetSchema, ...errorResponses } },
   }, (req) => assets.getAsset(db, ctxOf(req), req.params.id));
 
   r.patch('/api/assets/:id', {
+    config: { permission: 'asset:write' },
     schema: {
       tags, operationId: 'updateAsset', summary: 'Change fields of an asset',
       description: 'Send If-Match with the asset\'s version to refuse the change when someone else changed it first.',
@@ -84,14 +91,17 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
 
   const reasonBody = z.strictObject({ reason: text(1000).nullable().optional() });
   r.post('/api/assets/:id/decommission', {
+    config: { permission: 'asset:write' },
     schema: { tags, operationId: 'decommissionAsset', summary: 'Decommission: leaves targeting and figures, keeps history', params: idParams, body: reasonBody.optional(), response: { 200: assetSchema, ...errorResponses } },
   }, (req) => assets.setLifecycle(db, ctxOf(req), req.params.id, 'decommissioned', req.body?.reason ?? null));
 
   r.post('/api/assets/:id/reactivate', {
+    config: { permission: 'asset:write' },
     schema: { tags, operationId: 'reactivateAsset', summary: 'Bring a decommissioned asset back', params: idParams, body: reasonBody.optional(), response: { 200: assetSchema, ...errorResponses } },
   }, (req) => assets.setLifecycle(db, ctxOf(req), req.params.id, 'active', req.body?.reason ?? null));
 
   r.get('/api/assets/:id/history', {
+    config: { permission: 'audit:read' },
     schema: { tags, operationId: 'assetHistory', summary: 'Every recorded change of the asset, newest first', params: idParams, response: { 200: z.array(auditRecordSchema), ...errorResponses } },
   }, (req) => assets.history(db, ctxOf(req), req.params.id));
 }

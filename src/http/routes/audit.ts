@@ -32,6 +32,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/api/audit', {
+    config: { permission: 'audit:read' },
     schema: {
       tags, operationId: 'listAudit', summary: 'Audit trail, newest first, with filters',
       querystring: z.strictObject({
@@ -53,6 +54,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
   });
 
   r.get('/api/audit/verify', {
+    config: { permission: 'audit:read' },
     schema: {
       tags, operationId: 'verifyAudit', summary: 'Check the whole hash chain; names the first altered, removed or reordered record',
       response: {
@@ -69,6 +71,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
   }, (req) => audit.verifyChain(db, ctxOf(req)));
 
   r.get('/api/audit/export', {
+    config: { permission: 'audit:read' },
     schema: { tags, operationId: 'exportAudit', summary: 'The whole trail as JSON Lines, oldest first', produces: ['application/x-ndjson'], response: { 200: z.string(), ...errorResponses } },
   }, async (req, reply) => {
     const body = await startStream(audit.exportAll(db, ctxOf(req)), (rec) => `${JSON.stringify(rec)}\n`);

@@ -32,6 +32,7 @@ export function systemRoutes(app: FastifyInstance, database: Database, jobs: Job
 
   const tags = ['System'];
   r.get('/api/system/info', {
+    config: { permission: 'asset:read' },
     schema: {
       tags, operationId: 'systemInfo', summary: 'Version, database kind, vocabularies and job queue state',
       response: {
@@ -61,6 +62,7 @@ export function systemRoutes(app: FastifyInstance, database: Database, jobs: Job
   });
 
   r.post('/api/system/demo', {
+    config: { permission: 'system:admin' },
     schema: {
       tags, operationId: 'loadDemo', summary: 'Load the sample organisation (users, teams, 300+ assets)',
       response: { 201: z.object({ users: z.number(), teams: z.number(), assets: z.number() }), ...errorResponses },
@@ -68,6 +70,7 @@ export function systemRoutes(app: FastifyInstance, database: Database, jobs: Job
   }, async (req, reply) => reply.code(201).send(await demo.loadDemo(db, ctxOf(req))));
 
   r.get('/api/system/backup', {
+    config: { permission: 'system:admin' },
     schema: {
       tags, operationId: 'backup', summary: 'Download a consistent backup of the embedded database (gzipped tar)',
       description: 'Only for the embedded database; back up a PostgreSQL server with pg_dump.',

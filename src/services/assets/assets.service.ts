@@ -161,10 +161,12 @@ export async function listAssets(db: Db, ctx: Ctx, query: AssetListQuery) {
       throw new BadRequestError('The cursor is not valid; start again from the first page', [{ field: 'query.cursor', message: 'is not a cursor this server issued' }]);
     }
   }
-  const [{ rows, next }, total] = await Promise.all([repo.listAssets(db, query, cursor), repo.countAssets(db, query)]);
+  // Count on the first page only; later pages carry that total in the cursor.
+  const carried = cursor && Number.isInteger(cursor.t) && (cursor.t as number) >= 0 ? cursor.t : undefined;
+  const [{ rows, next }, total] = await Promise.all([repo.listAssets(db, query, cursor), carried ?? repo.countAssets(db, query)]);
   return {
     items: rows.map(toAsset),
-    nextCursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null,
+    nextCursor: next ? Buffer.from(JSON.stringify({ ...next, t: total })).toString('base64url') : null,
     total,
   };
 }
@@ -223,6 +225,7 @@ export async function setLifecycle(db: Db, ctx: Ctx, id: string, lifecycle: 'act
 export async function history(db: Db, ctx: Ctx, id: string): Promise<AuditRecord[]> {
   authorize(ctx, 'asset:read');
   authorize(ctx, 'audit:read');
+  if (!(await db.selectFrom('assets').select('id').where('id', '=', id).executeTakeFirst())) throw new NotFoundError('Asset');
   return auditRepo.listRecords(db, { entityType: 'asset', entityId: id, limit: 500 });
 }
 

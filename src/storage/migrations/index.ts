@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_asset_search.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_asset_search': m0002,
 };
