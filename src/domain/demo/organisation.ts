@@ -1,5 +1,6 @@
 import type { AssetCreate } from '../assets/asset.js';
 import type { Role } from '../auth/roles.js';
+import { rng } from '../random.js';
 
 /**
  * A realistic sample organisation: a mid-sized EU financial services firm
@@ -61,27 +62,6 @@ const OFFICES = [
   { code: 'lis', location: 'Lisbon Office', domain: 'lis.northwind.example', net: '10.130' },
 ];
 const DEPARTMENTS = ['Payments', 'Finance', 'Customer Service', 'Risk & Compliance', 'Human Resources', 'Sales', 'IT Operations', 'Marketing'];
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    pick<T>(xs: readonly T[]): T {
-      return xs[Math.floor(next() * xs.length)] as T;
-    },
-    int(lo: number, hi: number) {
-      return lo + Math.floor(next() * (hi - lo + 1));
-    },
-  };
-}
 
 type Env = AssetCreate['environment'];
 const ENV_MIX: Env[] = ['production', 'production', 'production', 'staging', 'test', 'development'];
