@@ -245,6 +245,97 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     expect(after.status).toBe(401);
   }, 60_000);
 
+  it('refuses a stale edit (If-Match) and decommissions and reactivates with a reason', async () => {
+    await page.goto(url(`/assets/${assetId}/edit`));
+    await page.getByRole('heading', { name: 'Edit app-01' }).waitFor();
+    // Someone else changes the asset after the form was loaded.
+    const me = (await (await page.request.get(url('/api/auth/me'))).json()) as { csrfToken: string };
+    const other = await page.request.patch(url(`/api/assets/${assetId}`), { headers: { 'x-csrf-token': me.csrfToken }, data: { location: 'Paris' } });
+    expect(other.status()).toBe(200);
+    await page.getByLabel('Department').fill('Legal');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).waitFor();
+    await screenshot(page, '15-edit-conflict');
+    await page.getByRole('button', { name: 'Reload the current version' }).click();
+    await expect.poll(() => page.getByLabel('Location').inputValue()).toBe('Paris');
+
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Decommission…' }).click();
+    await page.getByLabel(/Reason to decommission/).fill('replaced by app-02');
+    await page.getByLabel(/Reason to decommission/).press('Enter');
+    await page.locator('h1 .badge', { hasText: 'Decommissioned' }).waitFor();
+    await page.locator('table.history tbody tr', { hasText: 'replaced by app-02' }).first().waitFor();
+    await page.getByRole('button', { name: 'Reactivate…' }).click();
+    await page.getByRole('button', { name: 'Reactivate', exact: true }).click();
+    await page.getByRole('button', { name: 'Decommission…' }).waitFor();
+  }, 60_000);
+
+  it('manages users, roles and teams, and shows an auditor a read-only UI', async () => {
+    await nav('Settings').click();
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('button', { name: 'New user' }).click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(await page.getByLabel('User name').getAttribute('id'));
+    await page.getByLabel('User name').fill('olga.auditor');
+    await page.getByLabel('Display name').fill('Olga <i>Auditor</i>');
+    await page.getByLabel('Role').selectOption('system_owner');
+    await page.getByLabel('Initial password').fill('another long password');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const row = page.locator('table.data tbody tr', { hasText: 'olga.auditor' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Olga <i>Auditor</i>');
+    await page.getByLabel('Role of olga.auditor').selectOption('auditor');
+    await row.getByRole('button', { name: 'Save role' }).click();
+    await row.getByRole('button', { name: 'Save role' }).waitFor({ state: 'detached' });
+    await screenshot(page, '16-users');
+
+    await page.getByRole('link', { name: 'Teams' }).click();
+    await page.getByRole('button', { name: 'New team' }).click();
+    await page.getByLabel('Team name').fill('Retail Platform');
+    await page.getByRole('checkbox', { name: /olga\.auditor/ }).check();
+    await page.getByRole('button', { name: 'Create team' }).click();
+    const team = page.locator('table.data tbody tr', { hasText: 'Retail Platform' });
+    await team.waitFor();
+    expect(await team.textContent()).toContain('Olga <i>Auditor</i>');
+    await team.getByRole('button', { name: 'Edit Retail Platform' }).click();
+    await page.getByRole('checkbox', { name: /alice\.admin/ }).check();
+    await page.getByRole('button', { name: 'Save team' }).click();
+    await expect.poll(async () => (await team.textContent()) ?? '').toContain('alice.admin');
+    await screenshot(page, '17-teams');
+
+    // The auditor signs in elsewhere and gets no way to change anything.
+    const other = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const p2 = await other.newPage();
+    p2.setDefaultTimeout(10_000);
+    p2.on('pageerror', (e) => pageErrors.push(`auditor page: ${e.message}`));
+    p2.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(`auditor page: ${m.text()}`);
+    });
+    await p2.goto(url('/login?error=%3Cscript%3Ealert(3)%3C%2Fscript%3E'));
+    expect(await p2.getByRole('alert').textContent()).toContain('<script>alert(3)</script>');
+    await p2.getByLabel('User name').fill('olga.auditor');
+    await p2.getByLabel('Password').fill('another long password');
+    await p2.getByRole('button', { name: 'Sign in' }).click();
+    await p2.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await p2.goto(url(`/assets/${assetId}`));
+    await p2.getByRole('heading', { name: /app-01/ }).waitFor();
+    expect(await p2.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    expect(await p2.getByRole('button', { name: /Decommission/ }).count()).toBe(0);
+    await p2.goto(url('/assets'));
+    await p2.getByRole('heading', { name: 'Assets' }).waitFor();
+    expect(await p2.getByRole('link', { name: 'New asset' }).count()).toBe(0);
+    await p2.goto(url('/settings'));
+    await p2.getByRole('heading', { name: 'Users' }).waitFor();
+    expect(await p2.getByRole('button', { name: 'New user' }).count()).toBe(0);
+    expect(await p2.getByRole('link', { name: 'API tokens' }).count()).toBe(0);
+    await screenshot(p2, '18-auditor-settings');
+    await other.close();
+
+    // Disabling ends the account's access.
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('button', { name: 'Disable olga.auditor' }).click();
+    await page.locator('table.data tbody tr', { hasText: 'olga.auditor' }).getByText('Disabled').waitFor();
+  }, 90_000);
+
   it('is keyboard-usable: skip link first, then the main navigation', async () => {
     await page.goto(url('/assets'));
     await page.getByRole('heading', { name: 'Assets' }).waitFor();
