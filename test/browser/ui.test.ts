@@ -31,7 +31,7 @@ const GOOD_CSV = [
   'app-01,staging,Application server,medium,internal,Finance,Frankfurt,alice.admin,',
 ].join('\n');
 
-describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
+describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'web UI in Chromium' : SKIP_REASON, () => {
   let server: RunningServer & { dataDir: string };
   let browser: Browser;
   let context: BrowserContext;
