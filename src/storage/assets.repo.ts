@@ -121,3 +121,21 @@ export async function distinctValues(db: Db, column: 'department' | 'location' |
   const rows = await db.selectFrom('assets').select(column).distinct().where(column, 'is not', null).where('lifecycle', '=', 'active').orderBy(column).limit(1000).execute();
   return rows.map((r) => r[column] as string);
 }
+
+/** Counts of active assets per value of a few columns, plus unowned and decommissioned totals. */
+export async function assetStats(db: Db) {
+  const by = async (col: 'environment' | 'business_criticality' | 'system_type') => {
+    const rows = await db.selectFrom('assets').select([col, (eb) => eb.fn.countAll<number>().as('n')]).where('lifecycle', '=', 'active').groupBy(col).execute();
+    return Object.fromEntries(rows.map((r) => [r[col] as string, Number(r.n)]));
+  };
+  const totals = await db
+    .selectFrom('assets')
+    .select([
+      sql<number>`count(*) filter (where lifecycle = 'active')`.as('total'),
+      sql<number>`count(*) filter (where lifecycle = 'active' and owner_user_id is null and owner_team_id is null)`.as('unowned'),
+      sql<number>`count(*) filter (where lifecycle = 'decommissioned')`.as('decommissioned'),
+    ])
+    .executeTakeFirstOrThrow();
+  const [byEnvironment, byCriticality, bySystemType] = await Promise.all([by('environment'), by('business_criticality'), by('system_type')]);
+  return { total: Number(totals.total), unowned: Number(totals.unowned), decommissioned: Number(totals.decommissioned), byEnvironment, byCriticality, bySystemType };
+}

@@ -85,6 +85,7 @@ export async function* scanAll(db: Db, pageSize = 2000): AsyncGenerator<AuditRec
 
 export interface AuditFilter {
   actor?: string;
+  actorId?: string;
   entityType?: string;
   entityId?: string;
   action?: string;
@@ -97,6 +98,7 @@ export interface AuditFilter {
 export async function listRecords(db: Db, f: AuditFilter): Promise<AuditRecord[]> {
   let q = db.selectFrom('audit_log').selectAll();
   if (f.actor) q = q.where('actor_name', '=', f.actor);
+  if (f.actorId) q = q.where('actor_id', '=', f.actorId);
   if (f.entityType) q = q.where('entity_type', '=', f.entityType);
   if (f.entityId) q = q.where('entity_id', '=', f.entityId);
   if (f.action) q = q.where('action', '=', f.action);
@@ -105,4 +107,14 @@ export async function listRecords(db: Db, f: AuditFilter): Promise<AuditRecord[]
   if (f.beforeSeq) q = q.where('seq', '<', f.beforeSeq);
   const rows = await q.orderBy('seq', 'desc').limit(f.limit).execute();
   return rows.map((r) => rowToRecord(r as never));
+}
+
+/** Entity types and actions present in the trail, for filter menus. */
+export async function facets(db: Db): Promise<{ entityTypes: string[]; actions: string[]; actors: string[] }> {
+  const [e, a, n] = await Promise.all([
+    db.selectFrom('audit_log').select('entity_type').distinct().orderBy('entity_type').execute(),
+    db.selectFrom('audit_log').select('action').distinct().orderBy('action').execute(),
+    db.selectFrom('audit_log').select('actor_name').distinct().orderBy('actor_name').limit(500).execute(),
+  ]);
+  return { entityTypes: e.map((r) => r.entity_type), actions: a.map((r) => r.action), actors: n.map((r) => r.actor_name) };
 }

@@ -197,6 +197,15 @@ describe('list: filter, sort, cursor pagination', () => {
     expect(seen.size).toBe(30);
   });
 
+  it('counts for the dashboard agree with the list totals', async () => {
+    const s = (await call(t.app, token, 'GET', '/api/assets/stats')).json();
+    expect(s.total).toBe((await call(t.app, token, 'GET', '/api/assets?limit=1')).json().total);
+    expect(s.unowned).toBe((await call(t.app, token, 'GET', '/api/assets?limit=1&unowned=true')).json().total);
+    expect(s.decommissioned).toBe((await call(t.app, token, 'GET', '/api/assets?limit=1&lifecycle=decommissioned')).json().total);
+    expect(s.byEnvironment.staging).toBe((await call(t.app, token, 'GET', '/api/assets?limit=1&environment=staging')).json().total);
+    expect(Object.values(s.bySystemType as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(s.total);
+  });
+
   it('filters by environment, tag, criticality and ownership', async () => {
     expect((await call(t.app, token, 'GET', '/api/assets?q=list-&environment=staging')).json().total).toBe(8);
     expect((await call(t.app, token, 'GET', '/api/assets?q=list-&tag=pci')).json().total).toBe(6);

@@ -57,6 +57,16 @@ describe('audit trail (CMP-5)', () => {
     for (let i = 1; i < lines.length; i++) expect(lines[i].prevHash).toBe(lines[i - 1].hash);
   });
 
+  it('offers the entity types, actions and actors present, and filters by actor id', async () => {
+    const f = (await call(t.app, token, 'GET', '/api/audit/facets')).json();
+    expect(f.entityTypes).toEqual(expect.arrayContaining(['asset', 'user', 'api_token']));
+    expect(f.actions).toEqual(expect.arrayContaining(['asset.create', 'asset.update', 'user.create']));
+    const alice = await t.database.db.selectFrom('users').select('id').where('username', '=', 'alice').executeTakeFirstOrThrow();
+    const mine = (await call(t.app, token, 'GET', `/api/audit?actorId=${alice.id}`)).json().items;
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((r: { actorId: string }) => r.actorId === alice.id)).toBe(true);
+  });
+
   it('filters by actor, entity type and time', async () => {
     const byActor = (await call(t.app, token, 'GET', '/api/audit?actor=alice%20(token)')).json().items;
     expect(byActor.length).toBeGreaterThan(0);

@@ -137,6 +137,7 @@ const EXPECTED: Record<string, Rule> = {
   'GET /api/assets': { access: HUMANS, ok: [200], request: () => ({ url: '/api/assets?limit=5' }) },
   'POST /api/assets': { access: ASSET_WRITERS, ok: [201], request: (_f, _id, n) => ({ url: '/api/assets', body: assetBody(n) }) },
   'GET /api/assets/facets': { access: HUMANS, ok: [200], request: () => ({ url: '/api/assets/facets' }) },
+  'GET /api/assets/stats': { access: HUMANS, ok: [200], request: () => ({ url: '/api/assets/stats' }) },
   'GET /api/assets/export': { access: HUMANS, ok: [200], request: () => ({ url: '/api/assets/export' }) },
   'POST /api/assets/import': {
     access: ASSET_WRITERS, ok: [200],
@@ -156,6 +157,7 @@ const EXPECTED: Record<string, Rule> = {
   // audit trail
   'GET /api/audit': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit?limit=5' }) },
   'GET /api/audit/verify': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/verify' }) },
+  'GET /api/audit/facets': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/facets' }) },
   'GET /api/audit/export': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/export' }) },
 };
 

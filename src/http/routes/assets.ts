@@ -35,6 +35,15 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
     },
   }, (req) => assets.facets(db, ctxOf(req)));
 
+  const counts = z.record(z.string(), z.number().int());
+  r.get('/api/assets/stats', {
+    config: { permission: 'asset:read' },
+    schema: {
+      tags, operationId: 'assetStats', summary: 'Counts for the dashboard: active, unowned (GOV-4), decommissioned, and per environment, criticality and system type',
+      response: { 200: z.object({ total: z.number().int(), unowned: z.number().int(), decommissioned: z.number().int(), byEnvironment: counts, byCriticality: counts, bySystemType: counts }), ...errorResponses },
+    },
+  }, (req) => assets.stats(db, ctxOf(req)));
+
   r.get('/api/assets/export', {
     config: { permission: 'asset:read' },
     schema: {

@@ -36,7 +36,8 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
     schema: {
       tags, operationId: 'listAudit', summary: 'Audit trail, newest first, with filters',
       querystring: z.strictObject({
-        actor: text(200).optional(),
+        actor: text(200).optional().describe('Exact actor name, e.g. "alice" or "alice (token)"'),
+        actorId: z.string().max(200).optional().describe('User id of the actor: matches session and token actions alike'),
         entityType: text(64).optional(),
         entityId: text(200).optional(),
         action: text(100).optional(),
@@ -52,6 +53,14 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
     const items = await audit.list(db, ctxOf(req), { ...q, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined });
     return { items, nextBeforeSeq: items.length === q.limit ? (items[items.length - 1]?.seq ?? null) : null };
   });
+
+  r.get('/api/audit/facets', {
+    config: { permission: 'audit:read' },
+    schema: {
+      tags, operationId: 'auditFacets', summary: 'Entity types, actions and actors present in the trail (for filter menus)',
+      response: { 200: z.object({ entityTypes: z.array(z.string()), actions: z.array(z.string()), actors: z.array(z.string()) }), ...errorResponses },
+    },
+  }, (req) => audit.facets(db, ctxOf(req)));
 
   r.get('/api/audit/verify', {
     config: { permission: 'audit:read' },

@@ -229,6 +229,11 @@ export async function history(db: Db, ctx: Ctx, id: string): Promise<AuditRecord
   return auditRepo.listRecords(db, { entityType: 'asset', entityId: id, limit: 500 });
 }
 
+export async function stats(db: Db, ctx: Ctx) {
+  authorize(ctx, 'asset:read');
+  return repo.assetStats(db);
+}
+
 export async function facets(db: Db, ctx: Ctx) {
   authorize(ctx, 'asset:read');
   const [departments, locations, maintenanceGroups] = await Promise.all([

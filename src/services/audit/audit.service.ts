@@ -59,3 +59,8 @@ export async function* exportAll(db: Db, ctx: Ctx): AsyncGenerator<AuditRecord> 
   authorize(ctx, 'audit:read');
   yield* repo.scanAll(db);
 }
+
+export async function facets(db: Db, ctx: Ctx) {
+  authorize(ctx, 'audit:read');
+  return repo.facets(db);
+}

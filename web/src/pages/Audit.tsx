@@ -7,13 +7,7 @@ import { Link, navigate, useLocation, useTitle } from '../router.js';
 
 const KEYS = ['actor', 'entityType', 'entityId', 'action', 'from', 'to'] as const;
 type Key = (typeof KEYS)[number];
-const ENTITY_TYPES: [string, string][] = [
-  ['asset', 'Asset'],
-  ['user', 'User'],
-  ['team', 'Team'],
-  ['api_token', 'API token'],
-  ['system', 'System'],
-];
+const ENTITY_LABELS: Record<string, string> = { asset: 'Asset', user: 'User', team: 'Team', api_token: 'API token', system: 'System' };
 const PAGE = '50';
 
 /** datetime-local value ("2026-11-23T14:05") ↔ ISO instant in the URL. */
@@ -51,6 +45,7 @@ export function AuditPage() {
   }, [key]);
 
   const first = useLoad(() => api.listAudit({ ...query, limit: PAGE }), key);
+  const facets = useLoad(() => api.auditFacets(), 'audit-facets');
   const [older, setOlder] = useState<{ items: AuditRecord[]; next: number | null } | null>(null);
   const [olderError, setOlderError] = useState<unknown>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: new filters start from the newest record
@@ -125,21 +120,37 @@ export function AuditPage() {
       </div>
 
       <form className="filters" onSubmit={apply} aria-label="Audit filters">
-        <Field label="Actor">{(p) => <input {...p} value={draft.actor} onChange={set('actor')} placeholder="exact user name" />}</Field>
+        <Field label="Actor">{(p) => <input {...p} value={draft.actor} onChange={set('actor')} list="audit-actors" placeholder="exact name" />}</Field>
+        <datalist id="audit-actors">
+          {facets.data?.actors.map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
         <Field label="Entity type">
           {(p) => (
             <select {...p} value={draft.entityType} onChange={set('entityType')}>
               <option value="">All</option>
-              {ENTITY_TYPES.map(([t, text]) => (
+              {(facets.data?.entityTypes ?? Object.keys(ENTITY_LABELS)).map((t) => (
                 <option key={t} value={t}>
-                  {text}
+                  {ENTITY_LABELS[t] ?? t}
                 </option>
               ))}
             </select>
           )}
         </Field>
         <Field label="Entity id">{(p) => <input {...p} value={draft.entityId} onChange={set('entityId')} />}</Field>
-        <Field label="Action">{(p) => <input {...p} value={draft.action} onChange={set('action')} placeholder="e.g. asset.update" />}</Field>
+        <Field label="Action">
+          {(p) => (
+            <select {...p} value={draft.action} onChange={set('action')}>
+              <option value="">All</option>
+              {(facets.data?.actions ?? []).map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <Field label="From">{(p) => <input {...p} type="datetime-local" value={draft.from} onChange={set('from')} />}</Field>
         <Field label="To">{(p) => <input {...p} type="datetime-local" value={draft.to} onChange={set('to')} />}</Field>
         <div className="filter-buttons">

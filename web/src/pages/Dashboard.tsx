@@ -6,14 +6,15 @@ import { Link, useTitle } from '../router.js';
 
 interface Breakdown {
   key: keyof AssetQuery;
+  stat: 'byEnvironment' | 'byCriticality' | 'bySystemType';
   title: string;
   values: readonly string[];
 }
 
 const BREAKDOWNS: Breakdown[] = [
-  { key: 'environment', title: 'By environment', values: ENVIRONMENTS },
-  { key: 'businessCriticality', title: 'By business criticality', values: CRITICALITIES },
-  { key: 'systemType', title: 'By system type', values: SYSTEM_TYPES },
+  { key: 'environment', stat: 'byEnvironment', title: 'By environment', values: ENVIRONMENTS },
+  { key: 'businessCriticality', stat: 'byCriticality', title: 'By business criticality', values: CRITICALITIES },
+  { key: 'systemType', stat: 'bySystemType', title: 'By system type', values: SYSTEM_TYPES },
 ];
 
 interface Counts {
@@ -23,16 +24,14 @@ interface Counts {
   groups: { b: Breakdown; counts: { value: string; n: number }[] }[];
 }
 
-const count = async (q: AssetQuery) => (await api.listAssets({ ...q, limit: '1' })).total;
-
 async function loadCounts(): Promise<Counts> {
-  const [total, unowned, decommissioned, ...groups] = await Promise.all([
-    count({}),
-    count({ unowned: 'true' }),
-    count({ lifecycle: 'decommissioned' }),
-    ...BREAKDOWNS.map(async (b) => ({ b, counts: await Promise.all(b.values.map(async (value) => ({ value, n: await count({ [b.key]: value }) }))) })),
-  ]);
-  return { total, unowned, decommissioned, groups };
+  const s = await api.assetStats();
+  return {
+    total: s.total,
+    unowned: s.unowned,
+    decommissioned: s.decommissioned,
+    groups: BREAKDOWNS.map((b) => ({ b, counts: b.values.map((value) => ({ value, n: s[b.stat][value] ?? 0 })) })),
+  };
 }
 
 export function DashboardPage() {
