@@ -13,7 +13,7 @@ declare module 'fastify' {
     /** Reachable without signing in. */
     public?: boolean;
     /** Checked before the body is validated, so a caller without it learns nothing of the schema. */
-    permission?: Permission;
+    permission?: Permission | readonly Permission[];
   }
 }
 

@@ -14,3 +14,10 @@ export function authorize(ctx: Ctx, perm: Permission): void {
     throw new ForbiddenError(`Your role (${ctx.principal.role}) does not allow ${perm}`);
   }
 }
+
+/** At least one of the permissions (e.g. asset:write, or asset:write_own for one's own assets). */
+export function authorizeAny(ctx: Ctx, perms: readonly Permission[]): void {
+  if (!perms.some((p) => ctx.principal.permissions.has(p))) {
+    throw new ForbiddenError(`Your role (${ctx.principal.role}) does not allow ${perms.join(' or ')}`);
+  }
+}

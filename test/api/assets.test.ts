@@ -83,6 +83,31 @@ describe('asset CRUD (INV-1, GOV-4, INV-4)', () => {
   });
 });
 
+describe('system owners change only what they own (SEC-2)', () => {
+  it('registers assets as their own and edits them, but not other owners\' assets, and cannot bulk import', async () => {
+    const { user, token: owner } = await userWithToken(t.database, 'system_owner', 'olga');
+    const mine = await call(t.app, owner, 'POST', '/api/assets', { ...base, hostname: 'olga-01' });
+    expect(mine.statusCode).toBe(201);
+    expect(mine.json().owner).toMatchObject({ type: 'user', id: user.id });
+    expect((await call(t.app, owner, 'PATCH', `/api/assets/${mine.json().id}`, { location: 'Lisbon' })).statusCode).toBe(200);
+
+    const teams = await call(t.app, owner, 'POST', '/api/assets', { ...base, hostname: 'olga-02', ownerTeamId: teamId });
+    expect(teams.statusCode).toBe(422);
+    expect(teams.json().errors[0]).toEqual({ field: 'body.ownerTeamId', message: 'must be you or one of your teams' });
+
+    const theirs = (await call(t.app, token, 'POST', '/api/assets', { ...base, hostname: 'platform-01', ownerTeamId: teamId })).json();
+    expect((await call(t.app, owner, 'PATCH', `/api/assets/${theirs.id}`, { location: 'Lisbon' })).statusCode).toBe(403);
+    expect((await call(t.app, owner, 'POST', `/api/assets/${theirs.id}/decommission`, { reason: 'x' })).statusCode).toBe(403);
+    // Once in the owning team, the team's assets are theirs to change.
+    await t.database.db.insertInto('team_members').values({ team_id: teamId, user_id: user.id }).execute();
+    expect((await call(t.app, owner, 'PATCH', `/api/assets/${theirs.id}`, { location: 'Lisbon' })).statusCode).toBe(200);
+    await t.database.db.deleteFrom('team_members').where('user_id', '=', user.id).execute();
+
+    const imp = await t.app.inject({ method: 'POST', url: '/api/assets/import', headers: { authorization: `Bearer ${owner}`, 'content-type': 'text/csv' }, payload: 'hostname\nx\n' });
+    expect(imp.statusCode).toBe(403);
+  });
+});
+
 describe('bad input (SEC-3)', () => {
   it('names unknown fields, bad enumerations and bad addresses', async () => {
     const r = await call(t.app, token, 'POST', '/api/assets', { ...base, hostname: 'x1', colour: 'red', environment: 'moon', ipAddresses: ['10.0.0.300'] });

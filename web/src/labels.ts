@@ -34,7 +34,9 @@ export function roleLabel(role: string): string {
 
 export const PERMISSION_LABELS: Record<Permission, string> = {
   'asset:read': 'Read assets',
-  'asset:write': 'Change assets',
+  'asset:write': 'Change any asset',
+  'asset:write_own': 'Register assets and change your own',
+  'asset:import': 'Bulk import assets (CSV)',
   'team:read': 'Read teams',
   'team:write': 'Change teams',
   'user:read': 'Read users',

@@ -17,6 +17,8 @@ export const ROLE_LABELS: Record<Role, string> = {
 export const PERMISSIONS = [
   'asset:read',
   'asset:write',
+  'asset:write_own',
+  'asset:import',
   'team:read',
   'team:write',
   'user:read',
@@ -31,9 +33,11 @@ export type Permission = (typeof PERMISSIONS)[number];
 const READ_ALL: Permission[] = ['asset:read', 'team:read', 'user:read', 'audit:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: [...READ_ALL, 'asset:write', 'team:write', 'user:write', 'token:own', 'system:admin'],
-  security_analyst: [...READ_ALL, 'asset:write', 'token:own'],
-  system_owner: [...READ_ALL, 'asset:write', 'token:own'],
+  admin: [...READ_ALL, 'asset:write', 'asset:import', 'team:write', 'user:write', 'token:own', 'system:admin'],
+  security_analyst: [...READ_ALL, 'asset:write', 'asset:import', 'token:own'],
+  // System owners look after their own systems: they register assets and change
+  // those they (or their teams) own; the register as a whole is the analysts'.
+  system_owner: [...READ_ALL, 'asset:write_own', 'token:own'],
   change_approver: [...READ_ALL, 'token:own'],
   // Auditors read everything and change nothing, not even their own tokens:
   // their sessions are read-only by construction.

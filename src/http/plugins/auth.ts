@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { systemPrincipal } from '../../domain/auth/principal.js';
+import type { Permission } from '../../domain/auth/roles.js';
 import { safeEqual } from '../../lib/crypto.js';
 import { ForbiddenError, UnauthorizedError } from '../../lib/errors.js';
 import * as auth from '../../services/auth/auth.service.js';
@@ -54,8 +55,10 @@ export function registerAuth(app: FastifyInstance, db: Db, opts: { localOperator
 
   app.addHook('preValidation', async (req) => {
     const perm = req.routeOptions.config?.permission;
-    if (perm && req.principal && !req.principal.permissions.has(perm)) {
-      throw new ForbiddenError(`Your role (${req.principal.role}) does not allow ${perm}`);
+    if (!perm || !req.principal) return;
+    const anyOf: readonly Permission[] = typeof perm === 'string' ? [perm] : perm;
+    if (!anyOf.some((p) => req.principal?.permissions.has(p))) {
+      throw new ForbiddenError(`Your role (${req.principal.role}) does not allow ${anyOf.join(' or ')}`);
     }
   });
 }

@@ -13,6 +13,8 @@ import { auditRecordSchema } from './audit.js';
 const idParams = z.strictObject({ id: z.uuid() });
 const tags = ['Assets'];
 
+const ASSET_WRITE = ['asset:write', 'asset:write_own'] as const;
+
 export const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
 export function assetRoutes(app: FastifyInstance, db: Db) {
@@ -58,7 +60,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   });
 
   r.post('/api/assets/import', {
-    config: { permission: 'asset:write' },
+    config: { permission: 'asset:import' },
     bodyLimit: IMPORT_BODY_LIMIT,
     schema: {
       tags, operationId: 'importAssets',
@@ -75,7 +77,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   }, (req) => assets.importCsv(db, ctxOf(req), req.body, { dryRun: req.query.dryRun === 'true' }));
 
   r.post('/api/assets', {
-    config: { permission: 'asset:write' },
+    config: { permission: ASSET_WRITE },
     schema: { tags, operationId: 'createAsset', summary: 'Create an asset', body: assetCreateSchema, response: { 201: assetSchema, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await assets.createAsset(db, ctxOf(req), req.body)));
 
@@ -85,7 +87,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
   }, (req) => assets.getAsset(db, ctxOf(req), req.params.id));
 
   r.patch('/api/assets/:id', {
-    config: { permission: 'asset:write' },
+    config: { permission: ASSET_WRITE },
     schema: {
       tags, operationId: 'updateAsset', summary: 'Change fields of an asset',
       description: 'Send If-Match with the asset\'s version to refuse the change when someone else changed it first.',
@@ -100,12 +102,12 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
 
   const reasonBody = z.strictObject({ reason: text(1000).nullable().optional() });
   r.post('/api/assets/:id/decommission', {
-    config: { permission: 'asset:write' },
+    config: { permission: ASSET_WRITE },
     schema: { tags, operationId: 'decommissionAsset', summary: 'Decommission: leaves targeting and figures, keeps history', params: idParams, body: reasonBody.optional(), response: { 200: assetSchema, ...errorResponses } },
   }, (req) => assets.setLifecycle(db, ctxOf(req), req.params.id, 'decommissioned', req.body?.reason ?? null));
 
   r.post('/api/assets/:id/reactivate', {
-    config: { permission: 'asset:write' },
+    config: { permission: ASSET_WRITE },
     schema: { tags, operationId: 'reactivateAsset', summary: 'Bring a decommissioned asset back', params: idParams, body: reasonBody.optional(), response: { 200: assetSchema, ...errorResponses } },
   }, (req) => assets.setLifecycle(db, ctxOf(req), req.params.id, 'active', req.body?.reason ?? null));
 

@@ -11,12 +11,12 @@ import {
 } from '../../domain/assets/asset.js';
 import { CSV_COLUMNS, fieldToColumn, mapHeader, rowToFields } from '../../domain/assets/csv.js';
 import type { AuditRecord } from '../../domain/audit/chain.js';
-import { BadRequestError, ConflictError, type FieldProblem, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { BadRequestError, ConflictError, type FieldProblem, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import * as repo from '../../storage/assets.repo.js';
 import * as auditRepo from '../../storage/audit.repo.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
-import { authorize, type Ctx } from '../context.js';
+import { authorize, authorizeAny, type Ctx } from '../context.js';
 
 export function toAsset(r: repo.AssetRow): Asset {
   const owner = r.owner_user_id
@@ -83,6 +83,27 @@ async function checkOwner(tx: Tx, input: { ownerUserId?: string | null; ownerTea
     problems.push({ field: `${where}.ownerTeamId`, message: 'no such team' });
   }
   if (problems.length) throw new ValidationError('The owner does not exist', problems);
+}
+
+const WRITE = ['asset:write', 'asset:write_own'] as const;
+
+/**
+ * Scope of asset:write_own (system owners): assets owned by the caller or by
+ * one of the caller's teams, and only those as new owners. asset:write
+ * (analysts, administrators) covers every asset.
+ */
+async function checkOwnScope(tx: Tx, ctx: Ctx, current: { owner_user_id: string | null; owner_team_id: string | null } | null, next: { ownerUserId?: string | null; ownerTeamId?: string | null }) {
+  if (ctx.principal.permissions.has('asset:write')) return;
+  const me = ctx.principal.userId;
+  const teams = me ? (await tx.selectFrom('team_members').select('team_id').where('user_id', '=', me).execute()).map((t) => t.team_id) : [];
+  const mine = (o: { userId: string | null | undefined; teamId: string | null | undefined }) => (!!o.userId && o.userId === me) || (!!o.teamId && teams.includes(o.teamId));
+  if (current && !mine({ userId: current.owner_user_id, teamId: current.owner_team_id })) {
+    throw new ForbiddenError('You can change only assets that you or your teams own');
+  }
+  const newOwner = next.ownerUserId !== undefined || next.ownerTeamId !== undefined;
+  if (newOwner && !mine({ userId: next.ownerUserId, teamId: next.ownerTeamId })) {
+    throw new ValidationError('The owner must be you or one of your teams', [{ field: next.ownerTeamId ? 'body.ownerTeamId' : 'body.ownerUserId', message: 'must be you or one of your teams' }]);
+  }
 }
 
 function uniqueViolation(err: unknown, hostname?: string, fqdn?: string | null): never {
@@ -179,27 +200,34 @@ export async function getAsset(db: Db, ctx: Ctx, id: string): Promise<Asset> {
 }
 
 export async function createAsset(db: Db, ctx: Ctx, input: AssetCreate): Promise<Asset> {
-  authorize(ctx, 'asset:write');
+  authorizeAny(ctx, WRITE);
+  // Someone who may only change their own assets owns what they register.
+  if (!ctx.principal.permissions.has('asset:write') && !input.ownerUserId && !input.ownerTeamId) input = { ...input, ownerUserId: ctx.principal.userId };
   return db.transaction().execute(async (tx) => {
     await checkOwner(tx, input);
+    await checkOwnScope(tx, ctx, null, input);
     return insertAsset(tx, ctx, input);
   });
 }
 
 export async function updateAsset(db: Db, ctx: Ctx, id: string, input: AssetUpdate, expectedVersion?: number): Promise<Asset> {
-  authorize(ctx, 'asset:write');
+  authorizeAny(ctx, WRITE);
   return db.transaction().execute(async (tx) => {
     await checkOwner(tx, input);
+    const current = await tx.selectFrom('assets').select(['owner_user_id', 'owner_team_id']).where('id', '=', id).executeTakeFirst();
+    if (!current) throw new NotFoundError('Asset');
+    await checkOwnScope(tx, ctx, current, input);
     return (await patchAsset(tx, ctx, id, input, { expectedVersion })).asset;
   });
 }
 
 /** INV-4: decommissioned assets leave targeting and figures but keep their history. */
 export async function setLifecycle(db: Db, ctx: Ctx, id: string, lifecycle: 'active' | 'decommissioned', reason: string | null): Promise<Asset> {
-  authorize(ctx, 'asset:write');
+  authorizeAny(ctx, WRITE);
   return db.transaction().execute(async (tx) => {
     const before = await repo.getAsset(tx, id);
     if (!before) throw new NotFoundError('Asset');
+    await checkOwnScope(tx, ctx, before, {});
     if (before.lifecycle === lifecycle) return toAsset(before);
     try {
       await tx
@@ -267,7 +295,7 @@ function zodProblems(err: z.ZodError, row: number): FieldProblem[] {
  * Rows match existing active assets by id, then FQDN, then host name.
  */
 export async function importCsv(db: Db, ctx: Ctx, csv: string, opts: { dryRun?: boolean } = {}): Promise<ImportSummary> {
-  authorize(ctx, 'asset:write');
+  authorize(ctx, 'asset:import');
   let records: string[][];
   try {
     records = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: false, max_record_size: 64 * 1024 });

@@ -25,7 +25,7 @@ export function AssetDetailPage({ id }: { id: string }) {
           {a.hostname} {a.lifecycle === 'decommissioned' ? <Badge kind="muted">Decommissioned</Badge> : null}
           {a.unowned ? <Badge kind="warn">Unowned</Badge> : null}
         </h1>
-        {can('asset:write') && a.lifecycle === 'active' && (
+        {(can('asset:write') || can('asset:write_own')) && a.lifecycle === 'active' && (
           <div className="actions">
             <Link className="button primary" to={`/assets/${a.id}/edit`}>
               Edit
@@ -71,7 +71,7 @@ export function AssetDetailPage({ id }: { id: string }) {
             <Prop name="Version" value={String(a.version)} />
             <Prop name="Id" value={<code>{a.id}</code>} />
           </dl>
-          {can('asset:write') && <LifecycleAction asset={a} onDone={(x) => asset.set(x)} />}
+          {(can('asset:write') || can('asset:write_own')) && <LifecycleAction asset={a} onDone={(x) => asset.set(x)} />}
         </div>
       </div>
 

@@ -106,15 +106,15 @@ export function AssetListPage() {
           <a className="button" href={api.assetExportUrl(query)} download>
             Export CSV
           </a>
-          {can('asset:write') && (
-            <>
-              <Link className="button" to="/assets/import">
-                Import CSV
-              </Link>
-              <Link className="button primary" to="/assets/new">
-                New asset
-              </Link>
-            </>
+          {can('asset:import') && (
+            <Link className="button" to="/assets/import">
+              Import CSV
+            </Link>
+          )}
+          {(can('asset:write') || can('asset:write_own')) && (
+            <Link className="button primary" to="/assets/new">
+              New asset
+            </Link>
           )}
         </div>
       </div>

@@ -43,16 +43,18 @@ export function DashboardPage() {
     <section>
       <div className="page-head">
         <h1>Dashboard</h1>
-        {can('asset:write') && (
-          <div className="actions">
+        <div className="actions">
+          {(can('asset:write') || can('asset:write_own')) && (
             <Link className="button" to="/assets/new">
               New asset
             </Link>
+          )}
+          {can('asset:import') && (
             <Link className="button" to="/assets/import">
               Import CSV
             </Link>
-          </div>
-        )}
+          )}
+        </div>
       </div>
       <ErrorBanner error={error} />
       {loading && !data && <Spinner />}
