@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,4 +179,44 @@ describe('backup and restore of the embedded database', { timeout: 180_000 }, ()
     expect(again.code).toBe(1);
     expect(again.err).toContain('already holds a database');
   }, 120_000);
+});
+
+describe('patchloop serve (npm start)', { timeout: 120_000 }, () => {
+  it('serves the UI and /healthz, then shuts down cleanly on SIGTERM', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-serve-'));
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const child = spawn(process.execPath, [bin, 'serve'], {
+      env: { ...process.env, PATCHLOOP_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', PATCHLOOP_LOG_LEVEL: 'info', DATABASE_URL: '' },
+    });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const started = Date.now();
+      let healthy = false;
+      while (!healthy && Date.now() - started < 60_000) {
+        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+        if (!healthy) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(healthy, log).toBe(true);
+      expect(log).toMatch(/set-up code [A-Z2-9]{4}-/);
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(200);
+      expect(fs.existsSync(path.join(dir, 'patchloop.lock'))).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log).toContain('"msg":"stopped"');
+      expect(fs.existsSync(path.join(dir, 'patchloop.lock'))).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'cli-token.json'))).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
