@@ -1,0 +1,69 @@
+import type { DebianAdvisory } from '../feeds/debian-tracker.js';
+import type { DpkgPackage } from '../inventory/dpkg-status.js';
+
+/**
+ * Matches installed Debian binary packages against distribution advisories.
+ * Advisories name source packages, so a binary matches through its source
+ * package name and source version; a binary without a known source is looked
+ * up by its own name (as Debian's debsecan does). A package is affected when
+ * its source version is older than the fixed version, or when no fix exists.
+ */
+export type Compare = (a: string, b: string) => number;
+
+export interface PackageFinding {
+  vulnerability: string;
+  package: string;
+  installedVersion: string;
+  architecture: string | null;
+  sourcePackage: string;
+  sourceVersion: string;
+  fixedVersion: string | null;
+  urgency: string | null;
+  /** Which rule matched, in words a reviewer can check. */
+  rule: 'source_version_below_fixed' | 'no_fix_available';
+  advisory: { feed: 'debian'; release: string; source: string };
+}
+
+export class DebianAdvisoryIndex {
+  private readonly bySource = new Map<string, DebianAdvisory[]>();
+
+  constructor(advisories: Iterable<DebianAdvisory>) {
+    for (const a of advisories) {
+      if (a.state === 'not_affected') continue;
+      const list = this.bySource.get(a.source);
+      if (list) list.push(a);
+      else this.bySource.set(a.source, [a]);
+    }
+  }
+
+  get sources(): number {
+    return this.bySource.size;
+  }
+
+  /** Findings for one host's packages, one per (vulnerability, binary package). */
+  match(packages: readonly DpkgPackage[], compare: Compare): PackageFinding[] {
+    const out: PackageFinding[] = [];
+    for (const p of packages) {
+      if (p.state !== 'installed') continue;
+      const advisories = this.bySource.get(p.source) ?? this.bySource.get(p.name);
+      if (!advisories) continue;
+      for (const a of advisories) {
+        const affected = a.fixedVersion === null || compare(p.sourceVersion, a.fixedVersion) < 0;
+        if (!affected) continue;
+        out.push({
+          vulnerability: a.vulnerability,
+          package: p.name,
+          installedVersion: p.version,
+          architecture: p.architecture,
+          sourcePackage: p.source,
+          sourceVersion: p.sourceVersion,
+          fixedVersion: a.fixedVersion,
+          urgency: a.urgency,
+          rule: a.fixedVersion === null ? 'no_fix_available' : 'source_version_below_fixed',
+          advisory: { feed: 'debian', release: a.release, source: a.source },
+        });
+      }
+    }
+    return out;
+  }
+}
