@@ -114,7 +114,141 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface VulnerabilitiesTable {
+  id: string;
+  title: string | null;
+  description: string | null;
+  published_at: Date | null;
+  modified_at: Date | null;
+  cvss: Json;
+  cvss_score: ColumnType<string | null, number | string | null, number | string | null>;
+  cvss_version: string | null;
+  severity: string | null;
+  epss_score: number | null;
+  epss_percentile: number | null;
+  epss_date: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  kev_date_added: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  kev_due_date: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  kev_ransomware: boolean | null;
+  kev_name: string | null;
+  kev_required_action: string | null;
+  refs: Json;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface VulnerabilityAliasesTable {
+  alias: string;
+  vulnerability_id: string;
+}
+
+export interface AdvisoriesTable {
+  id: Generated<number>;
+  feed: string;
+  advisory_ref: string | null;
+  vulnerability_id: string;
+  ecosystem: string;
+  release: Generated<string>;
+  package: string;
+  state: 'fixed' | 'unfixed' | 'not_affected' | 'affected';
+  fixed_version: string | null;
+  ranges: Json;
+  urgency: string | null;
+  modified_at: Timestamp;
+}
+
+export interface FeedStateTable {
+  feed: string;
+  source: string;
+  version: string | null;
+  fetched_at: Date;
+  etag: string | null;
+  last_modified: string | null;
+  records: Generated<number>;
+  changed: Generated<number>;
+}
+
+export interface PackagesTable {
+  id: Generated<number>;
+  ecosystem: string;
+  name: string;
+  version: string;
+  arch: Generated<string>;
+  source_name: string;
+  source_version: string;
+  purl: string | null;
+}
+
+export interface AssetPackagesTable {
+  asset_id: string;
+  package_id: number;
+}
+
+export interface AssetInventoriesTable {
+  asset_id: string;
+  distro: string | null;
+  release: string | null;
+  source: string;
+  collected_at: Date;
+  package_count: number;
+  digest: string;
+}
+
+export interface FindingsTable {
+  id: Generated<string>;
+  asset_id: string;
+  vulnerability_id: string;
+  ecosystem: string;
+  package_name: string;
+  package_arch: Generated<string>;
+  installed_version: string;
+  source_package: string | null;
+  source_version: string | null;
+  fixed_version: string | null;
+  advisory_id: number | null;
+  rule: string;
+  source: Generated<string>;
+  status: Generated<string>;
+  first_seen: Date;
+  last_seen: Date;
+  resolved_at: Date | null;
+}
+
+export interface FindingEventsTable {
+  id: Generated<number>;
+  finding_id: string;
+  at: Date;
+  from_status: string | null;
+  to_status: string;
+  reason: string;
+  installed_version: string | null;
+  run_id: string | null;
+}
+
+export interface MatchRunsTable {
+  id: string;
+  kind: string;
+  scope: Json;
+  status: string;
+  started_at: Date;
+  finished_at: Date | null;
+  total: Generated<number>;
+  done: Generated<number>;
+  stats: Json;
+  error: string | null;
+}
+
 export interface DB {
+  vulnerabilities: VulnerabilitiesTable;
+  vulnerability_aliases: VulnerabilityAliasesTable;
+  advisories: AdvisoriesTable;
+  feed_state: FeedStateTable;
+  packages: PackagesTable;
+  asset_packages: AssetPackagesTable;
+  asset_inventories: AssetInventoriesTable;
+  findings: FindingsTable;
+  finding_events: FindingEventsTable;
+  match_runs: MatchRunsTable;
   users: UsersTable;
   teams: TeamsTable;
   team_members: TeamMembersTable;

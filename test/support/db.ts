@@ -35,3 +35,17 @@ export async function freshDatabase(): Promise<Database & { url?: string }> {
   const pgl = await PGlite.create(pgliteOptions({ loadDataDir: new Blob([tarball]) }));
   return wrapPGlite(pgl);
 }
+
+/** A new, empty (unmigrated) database on the test PostgreSQL server; returns its URL. */
+export async function emptyPostgresDatabase(): Promise<string> {
+  const serverUrl = testServerUrl();
+  if (!serverUrl) throw new Error('no PostgreSQL server configured for tests');
+  const name = `${inject('pgTemplate')}_empty_${process.pid}_${++counter}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
