@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+import type { EpssScores } from '../../domain/feeds/epss.js';
+import type { Tx } from '../../storage/db.js';
+import { changedKeys, createChangeLog, logged } from './changes.js';
+import { canonicalise, createStage, dedupe, loadStage } from './stage.js';
+import type { FeedChanges } from './types.js';
+
+/**
+ * Sets epss_score / epss_percentile / epss_date for every CVE in the file,
+ * creating the vulnerabilities we do not know yet (one INSERT … SELECT), and
+ * clears the scores of CVEs the file no longer lists. Added = first score,
+ * changed = score, percentile or date differ, removed = cleared.
+ */
+export async function applyEpss(tx: Tx, s: EpssScores, scoreDate: string): Promise<FeedChanges> {
+  const stage = await createStage(tx, 'feed_stage', { vid: 'text', score: 'float8', pct: 'float8' });
+  await loadStage(tx, stage, { vid: s.cves, score: s.scores, pct: s.percentiles });
+  if ((await canonicalise(tx, stage)) > 0) await dedupe(tx, stage, ['vid']);
+  await createChangeLog(tx);
+
+  await sql`insert into vulnerabilities (id, updated_at) select vid, now() from feed_stage on conflict (id) do nothing`.execute(tx);
+  const removed = await logged(tx, 'removed', sql`update vulnerabilities v
+      set epss_score = null, epss_percentile = null, epss_date = null, updated_at = now()
+      where v.epss_score is not null and not exists (select 1 from feed_stage s where s.vid = v.id)
+      returning v.id as vid`);
+  await sql`create temp table feed_epss_updated (vid text, was_absent boolean) on commit drop`.execute(tx);
+  await sql`with u as (
+      update vulnerabilities v
+      set epss_score = s.score, epss_percentile = s.pct, epss_date = ${scoreDate}::date, updated_at = now()
+      from (select s.*, o.epss_score is null as was_absent from feed_stage s join vulnerabilities o on o.id = s.vid) s
+      where v.id = s.vid and (v.epss_score, v.epss_percentile, v.epss_date) is distinct from (s.score, s.pct, ${scoreDate}::date)
+      returning v.id as vid, s.was_absent)
+    insert into feed_epss_updated select vid, was_absent from u`.execute(tx);
+  const added = await logged(tx, 'added', sql`select vid from feed_epss_updated where was_absent`);
+  const changed = await logged(tx, 'changed', sql`select vid from feed_epss_updated where not was_absent`);
+  const keys = await changedKeys(tx, null);
+  return { records: s.cves.length, added, changed, removed, changedPackages: [], changedVulnerabilities: keys.vulnerabilities, aliases: 0 };
+}
