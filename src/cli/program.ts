@@ -11,6 +11,9 @@ import { ChainVerifier } from '../domain/audit/chain.js';
 import { dataDirHolder, migrate, openDatabase, restoreEmbedded } from '../storage/db.js';
 import { readHead, scanAll } from '../storage/audit.repo.js';
 import { assetCommands } from './assets.js';
+import { findingCommands } from './findings.js';
+import { scanCommands } from './scan.js';
+import { versionCommands } from './versions.js';
 import { ApiError, type ApiClient, call, connect } from './client.js';
 import { printJson, table } from './output.js';
 
@@ -265,5 +268,8 @@ export function buildProgram(): Command {
     });
 
   assetCommands(program, run);
+  scanCommands(program, fail);
+  findingCommands(program, run);
+  versionCommands(program);
   return program;
 }

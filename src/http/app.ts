@@ -16,9 +16,11 @@ import { registerWeb } from './plugins/web.js';
 import { accountRoutes } from './routes/accounts.js';
 import { assetRoutes } from './routes/assets.js';
 import { auditRoutes } from './routes/audit.js';
+import { findingRoutes } from './routes/findings.js';
 import { authRoutes } from './routes/auth.js';
 import { oidcRoutes, type OidcClient } from './routes/oidc.js';
 import { systemRoutes } from './routes/system.js';
+import { versionRoutes } from './routes/versions.js';
 import './types.js';
 
 export interface AppDeps {
@@ -97,6 +99,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   accountRoutes(app, database.db);
   assetRoutes(app, database.db);
   auditRoutes(app, database.db);
+  const jobs = deps.jobs;
+  const enqueueRun = jobs
+    ? async (runId: string, requestedBy: string) => {
+        await jobs.send('matching.full', { runId, requestedBy });
+      }
+    : null;
+  findingRoutes(app, database.db, enqueueRun);
+  versionRoutes(app);
   await registerWeb(app, deps.webDir ?? null);
   return app;
 }

@@ -10,6 +10,8 @@
 export type DebianState = 'fixed' | 'not_affected' | 'unfixed';
 
 export interface DebianAdvisory {
+  /** Row id once stored; lets findings point at the advisory that matched. */
+  id?: number;
   source: string;
   vulnerability: string;
   release: string;

@@ -21,7 +21,7 @@ export interface PackageFinding {
   urgency: string | null;
   /** Which rule matched, in words a reviewer can check. */
   rule: 'source_version_below_fixed' | 'no_fix_available';
-  advisory: { feed: 'debian'; release: string; source: string };
+  advisory: { feed: 'debian'; release: string; source: string; id: number | null };
 }
 
 export class DebianAdvisoryIndex {
@@ -40,16 +40,19 @@ export class DebianAdvisoryIndex {
     return this.bySource.size;
   }
 
+  /** The advisories that affect one package at its source version (no state filter: callers pass installed packages). */
+  affecting(p: Pick<DpkgPackage, 'name' | 'source' | 'sourceVersion'>, compare: Compare): DebianAdvisory[] {
+    const advisories = this.bySource.get(p.source) ?? this.bySource.get(p.name);
+    if (!advisories) return [];
+    return advisories.filter((a) => a.fixedVersion === null || compare(p.sourceVersion, a.fixedVersion) < 0);
+  }
+
   /** Findings for one host's packages, one per (vulnerability, binary package). */
   match(packages: readonly DpkgPackage[], compare: Compare): PackageFinding[] {
     const out: PackageFinding[] = [];
     for (const p of packages) {
       if (p.state !== 'installed') continue;
-      const advisories = this.bySource.get(p.source) ?? this.bySource.get(p.name);
-      if (!advisories) continue;
-      for (const a of advisories) {
-        const affected = a.fixedVersion === null || compare(p.sourceVersion, a.fixedVersion) < 0;
-        if (!affected) continue;
+      for (const a of this.affecting(p, compare)) {
         out.push({
           vulnerability: a.vulnerability,
           package: p.name,
@@ -60,7 +63,7 @@ export class DebianAdvisoryIndex {
           fixedVersion: a.fixedVersion,
           urgency: a.urgency,
           rule: a.fixedVersion === null ? 'no_fix_available' : 'source_version_below_fixed',
-          advisory: { feed: 'debian', release: a.release, source: a.source },
+          advisory: { feed: 'debian', release: a.release, source: a.source, id: a.id ?? null },
         });
       }
     }
