@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AppError, BadRequestError } from '../../lib/errors.js';
+import type { Db } from '../../storage/db.js';
+import { authorize, type Ctx } from '../context.js';
+import { DEFAULT_URLS, DownloadError, type FetchFeedOptions, fetchFeed } from './download.js';
+import { type ImportSummary, importFeed, markNotModified } from './feeds.service.js';
+import { MAX_FEED_TEXT_BYTES } from './payload.js';
+import type { FeedName } from './types.js';
+
+export { DEFAULT_URLS } from './download.js';
+
+export class FeedDownloadFailed extends AppError {
+  constructor(message: string) {
+    super(502, 'Feed download failed', message);
+  }
+}
+
+export interface SyncOptions {
+  /** Another place to fetch from (a mirror); the feed's public URL otherwise. */
+  url?: string;
+  releases?: readonly string[];
+  /** Download tuning (tests shorten the backoff). */
+  download?: Partial<Omit<FetchFeedOptions, 'dest' | 'etag' | 'lastModified'>>;
+}
+
+/**
+ * Downloads a feed (conditionally: the validators of the last download from
+ * the same URL are sent) and imports it. The download happens before the
+ * import's transaction; 304 Not Modified only records the check.
+ */
+export async function syncFeed(db: Db, ctx: Ctx, feed: FeedName, opts: SyncOptions = {}): Promise<ImportSummary> {
+  authorize(ctx, 'system:admin');
+  const url = opts.url ?? DEFAULT_URLS[feed];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BadRequestError(`${JSON.stringify(url)} is not a URL`, [{ field: 'query.url', message: 'is not a URL' }]);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new BadRequestError('Feeds are fetched over http or https only', [{ field: 'query.url', message: 'must be an http(s) URL' }]);
+  if (parsed.username || parsed.password) throw new BadRequestError('The URL must not carry credentials', [{ field: 'query.url', message: 'must not contain a user name or password' }]);
+
+  const state = await db.selectFrom('feed_state').select(['source', 'etag', 'last_modified']).where('feed', '=', feed).executeTakeFirst();
+  // Conditional only when the last import came from this very URL (a file upload has no validators).
+  const conditional = state && state.source === url ? { etag: state.etag, lastModified: state.last_modified } : {};
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-feed-'));
+  try {
+    let result: Awaited<ReturnType<typeof fetchFeed>>;
+    try {
+      result = await fetchFeed(url, { timeoutMs: 60_000, retries: 4, maxBytes: MAX_FEED_TEXT_BYTES, ...opts.download, ...conditional, dest: path.join(dir, feed) });
+    } catch (err) {
+      if (err instanceof DownloadError) throw new FeedDownloadFailed(`Could not download the ${feed} feed: ${err.message}`);
+      throw err;
+    }
+    if (result.status === 'not-modified') return markNotModified(db, ctx, feed, url);
+    const bytes = fs.readFileSync(result.path);
+    return await importFeed(db, ctx, feed, bytes, { source: url, etag: result.etag, lastModified: result.lastModified, releases: opts.releases });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
