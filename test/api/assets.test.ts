@@ -154,7 +154,7 @@ describe('bad input (SEC-3)', () => {
     // LIKE wildcards in a search are literal characters.
     const search = (await call(t.app, token, 'GET', `/api/assets?q=${encodeURIComponent('%_%')}`)).json();
     expect(search.items.map((a: { hostname: string }) => a.hostname)).toEqual(['hostile01']);
-    expect((await call(t.app, token, 'GET', '/api/assets?department=' + encodeURIComponent(hostile.department))).json().total).toBe(1);
+    expect((await call(t.app, token, 'GET', `/api/assets?department=${encodeURIComponent(hostile.department)}`)).json().total).toBe(1);
   });
 
   it('rejects unknown query parameters and a forged cursor', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { name, text } from '../text.js';
+import { text } from '../text.js';
 
 /** The asset register's vocabulary (INV-1). One definition feeds validation, API docs and the UI. */
 export const ENVIRONMENTS = ['production', 'staging', 'test', 'development'] as const;

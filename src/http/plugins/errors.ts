@@ -13,7 +13,7 @@ function send(reply: FastifyReply, req: FastifyRequest, status: number, title: s
     detail,
     instance: req.url.split('?')[0],
     requestId: String(req.id),
-    ...(errors && errors.length ? { errors: [...errors] } : {}),
+    ...(errors?.length ? { errors: [...errors] } : {}),
   };
   return reply.code(status).type('application/problem+json').send(body);
 }
