@@ -63,19 +63,103 @@ export function parseJson(text: string): unknown {
   } catch (err) {
     const msg = (err as Error).message;
     const m = /position (\d+)/.exec(msg);
-    if (m) {
-      const pos = Number(m[1]);
-      const before = text.slice(0, pos);
-      const line = before.split('\n').length;
-      const column = pos - before.lastIndexOf('\n');
-      if (pos >= text.trimEnd().length) throw new FeedFormatError(`line ${line}, column ${column} (end of file)`, 'not valid JSON: the document ends early (truncated file?)');
-      throw new FeedFormatError(`line ${line}, column ${column}`, `not valid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '').slice(0, 200)}`);
+    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    const column = pos - before.lastIndexOf('\n');
+    const reason = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '').slice(0, 200);
+    if (pos >= text.trimEnd().length) throw new FeedFormatError(`line ${line}, column ${column} (end of file)`, 'not valid JSON: the document ends early (truncated file?)');
+    throw new FeedFormatError(`line ${line}, column ${column}`, `not valid JSON: ${reason}`);
+  }
+}
+
+/**
+ * Offset of the first JSON syntax error (V8's messages do not always carry
+ * one). Only runs after JSON.parse failed, so it favours brevity over speed.
+ */
+export function jsonErrorOffset(s: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < s.length && (s[i] === ' ' || s[i] === '\n' || s[i] === '\r' || s[i] === '\t')) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const str = () => {
+    if (s[i] !== '"') fail();
+    i++;
+    while (i < s.length && s[i] !== '"') {
+      const c = s.charCodeAt(i);
+      if (c < 0x20) fail();
+      if (s[i] === '\\') {
+        i++;
+        if (s[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(s[i] ?? 'x')) fail();
+      }
+      i++;
     }
-    if (/end of (JSON )?input/i.test(msg) || /Unterminated|Expected/.test(msg)) {
-      const lines = text.split('\n').length;
-      throw new FeedFormatError(`line ${lines} (end of file)`, `not valid JSON: the document ends early (truncated file?): ${msg.slice(0, 200)}`);
+    if (i >= s.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = s[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (s[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (s[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (s[i] === ',') i++;
+        else if (s[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
     }
-    throw new FeedFormatError('document', `not valid JSON: ${msg.slice(0, 200)}`);
+    if (c === '[') {
+      i++;
+      ws();
+      if (s[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (s[i] === ',') i++;
+        else if (s[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === '"') {
+      str();
+      return;
+    }
+    const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(s.slice(i, i + 400));
+    if (!m) fail();
+    i += (m as RegExpExecArray)[0].length;
+  };
+  try {
+    value();
+    ws();
+    return i < s.length ? i : s.length;
+  } catch (pos) {
+    if (typeof pos === 'number') return pos;
+    throw pos;
   }
 }
 
