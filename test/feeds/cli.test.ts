@@ -36,7 +36,7 @@ async function cli(...args: string[]): Promise<{ out: string; error?: Error }> {
       const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
       const contentType = opts.raw !== undefined ? (opts.contentType ?? 'text/plain') : 'application/json';
       const res = await t.app.inject({ method: method as 'GET', url: `${p}${qs ? `?${qs}` : ''}`, headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': contentType } : {}) }, payload });
-      return { status: res.statusCode, headers: res.headers, body: res.body, bytes: res.rawPayload, json: () => res.json() };
+      return { status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body, bytes: res.rawPayload, json: () => res.json() };
     },
     async close() {},
   };
@@ -50,7 +50,10 @@ async function cli(...args: string[]): Promise<{ out: string; error?: Error }> {
   };
   const lines: string[] = [];
   const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (lines.push(String(s)), true));
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    lines.push(String(s));
+    return true;
+  });
   try {
     const program = new Command('patchloop').exitOverride();
     feedCommands(program, run);
