@@ -38,7 +38,8 @@ fs.writeFileSync(
   ].join('\n'),
 );
 
-describe('patchloop scan --dpkg-status', () => {
+// Each call starts a process that compiles the sources (tsx): generous timeouts on a loaded machine.
+describe('patchloop scan --dpkg-status', { timeout: 120_000 }, () => {
   it('prints findings as JSON with the installed binary and the fixed version', () => {
     const r = scan(['--dpkg-status', status, '--from', feed, '--format', 'json']);
     expect(r.err).toBe('');
