@@ -11,9 +11,11 @@ import { ChainVerifier } from '../domain/audit/chain.js';
 import { dataDirHolder, migrate, openDatabase, restoreEmbedded } from '../storage/db.js';
 import { readHead, scanAll } from '../storage/audit.repo.js';
 import { assetCommands } from './assets.js';
+import { feedCommands } from './feeds.js';
 import { findingCommands } from './findings.js';
 import { scanCommands } from './scan.js';
 import { versionCommands } from './versions.js';
+import { vulnerabilityCommands } from './vulnerabilities.js';
 import { ApiError, type ApiClient, call, connect } from './client.js';
 import { printJson, table } from './output.js';
 
@@ -271,5 +273,7 @@ export function buildProgram(): Command {
   scanCommands(program, fail);
   findingCommands(program, run);
   versionCommands(program);
+  feedCommands(program, run);
+  vulnerabilityCommands(program, run);
   return program;
 }

@@ -16,11 +16,13 @@ import { registerWeb } from './plugins/web.js';
 import { accountRoutes } from './routes/accounts.js';
 import { assetRoutes } from './routes/assets.js';
 import { auditRoutes } from './routes/audit.js';
+import { feedRoutes } from './routes/feeds.js';
 import { findingRoutes } from './routes/findings.js';
 import { authRoutes } from './routes/auth.js';
 import { oidcRoutes, type OidcClient } from './routes/oidc.js';
 import { systemRoutes } from './routes/system.js';
 import { versionRoutes } from './routes/versions.js';
+import { vulnerabilityRoutes } from './routes/vulnerabilities.js';
 import './types.js';
 
 export interface AppDeps {
@@ -107,6 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     : null;
   findingRoutes(app, database.db, enqueueRun);
   versionRoutes(app);
+  feedRoutes(app, database.db);
+  vulnerabilityRoutes(app, database.db);
   await registerWeb(app, deps.webDir ?? null);
   return app;
 }

@@ -176,6 +176,16 @@ const EXPECTED: Record<string, Rule> = {
 
   'POST /api/versions/compare': { access: HUMANS, readOnly: true, ok: [200], request: () => ({ url: '/api/versions/compare', body: { ecosystem: 'deb', pairs: [{ a: '1.0-1', b: '1:0.9' }] } }) },
 
+  // feeds and the vulnerability register
+  'GET /api/feeds': { access: HUMANS, ok: [200], request: () => ({ url: '/api/feeds' }) },
+  'POST /api/feeds/:feed/import': {
+    access: ADMIN, ok: [200],
+    request: () => ({ url: '/api/feeds/kev/import', body: { catalogVersion: '2026.11.23', dateReleased: '2026-11-23T00:00:00Z', count: 0, vulnerabilities: [] } }),
+  },
+  'POST /api/feeds/:feed/sync': { access: ADMIN, ok: [200, 502], request: () => ({ url: '/api/feeds/kev/sync?url=http://127.0.0.1:9/kev.json' }) },
+  'GET /api/vulnerabilities': { access: HUMANS, ok: [200], request: () => ({ url: '/api/vulnerabilities?limit=5' }) },
+  'GET /api/vulnerabilities/:id': { access: HUMANS, ok: [200], request: () => ({ url: '/api/vulnerabilities/CVE-1999-0001' }) },
+
   // audit trail
   'GET /api/audit': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit?limit=5' }) },
   'GET /api/audit/verify': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/verify' }) },
