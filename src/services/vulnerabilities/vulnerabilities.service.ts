@@ -201,7 +201,10 @@ export async function listVulnerabilities(db: Db, ctx: Ctx, q: VulnerabilityQuer
   return { items, nextCursor };
 }
 
-/** The vulnerability an id or alias names (exactly, then case-insensitively for the usual upper-case ids). */
+/**
+ * The vulnerability an id or alias names: exactly, then upper-cased (CVE-…,
+ * DSA-…), then an alias in any case (GHSA ids are mixed case).
+ */
 export async function resolveVulnerabilityId(db: Db, idOrAlias: string): Promise<string | null> {
   for (const candidate of [...new Set([idOrAlias, idOrAlias.toUpperCase()])]) {
     const v = await db.selectFrom('vulnerabilities').select('id').where('id', '=', candidate).executeTakeFirst();
@@ -209,7 +212,13 @@ export async function resolveVulnerabilityId(db: Db, idOrAlias: string): Promise
     const a = await db.selectFrom('vulnerability_aliases').select('vulnerability_id').where('alias', '=', candidate).executeTakeFirst();
     if (a) return a.vulnerability_id;
   }
-  return null;
+  const a = await db
+    .selectFrom('vulnerability_aliases')
+    .select('vulnerability_id')
+    .where(sql<string>`lower(alias)`, '=', idOrAlias.toLowerCase())
+    .orderBy('alias')
+    .executeTakeFirst();
+  return a?.vulnerability_id ?? null;
 }
 
 function str(v: unknown): string | null {
