@@ -47,7 +47,7 @@ export function parseDebian(doc: unknown, releases?: readonly string[]): DebianA
  * (or of `releases` when given) that it no longer holds are removed.
  */
 export async function applyDebian(tx: Tx, records: readonly DebianAdvisory[], releases?: readonly string[]): Promise<FeedChanges> {
-  const stage = await createStage(tx, 'feed_stage', { vid: 'text', release: 'text', package: 'text', state: 'text', fixed_version: 'text', urgency: 'text', description: 'text' });
+  const stage = await createStage(tx, 'feed_stage', { vid: 'text', release: 'text', package: 'text', state: 'text', fixed_version: 'text', urgency: 'text', description: 'text' }, ['vid', 'release', 'package']);
   await loadStage(tx, stage, {
     vid: records.map((r) => r.vulnerability),
     release: records.map((r) => r.release),

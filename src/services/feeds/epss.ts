@@ -12,12 +12,17 @@ import type { FeedChanges } from './types.js';
  * changed = score, percentile or date differ, removed = cleared.
  */
 export async function applyEpss(tx: Tx, s: EpssScores, scoreDate: string): Promise<FeedChanges> {
-  const stage = await createStage(tx, 'feed_stage', { vid: 'text', score: 'float8', pct: 'float8' });
+  const stage = await createStage(tx, 'feed_stage', { vid: 'text', score: 'float8', pct: 'float8' }, ['vid']);
   await loadStage(tx, stage, { vid: s.cves, score: s.scores, pct: s.percentiles });
   if ((await canonicalise(tx, stage)) > 0) await dedupe(tx, stage, ['vid']);
   await createChangeLog(tx);
 
-  await sql`insert into vulnerabilities (id, updated_at) select vid, now() from feed_stage on conflict (id) do nothing`.execute(tx);
+  // CVEs new to us are created with their scores in one pass (no insert-then-update).
+  const created = await logged(tx, 'added', sql`insert into vulnerabilities (id, epss_score, epss_percentile, epss_date, updated_at)
+      select s.vid, s.score, s.pct, ${scoreDate}::date, now() from feed_stage s
+      where not exists (select 1 from vulnerabilities v where v.id = s.vid)
+      on conflict (id) do nothing
+      returning id as vid`);
   const removed = await logged(tx, 'removed', sql`update vulnerabilities v
       set epss_score = null, epss_percentile = null, epss_date = null, updated_at = now()
       where v.epss_score is not null and not exists (select 1 from feed_stage s where s.vid = v.id)
@@ -30,7 +35,7 @@ export async function applyEpss(tx: Tx, s: EpssScores, scoreDate: string): Promi
       where v.id = s.vid and (v.epss_score, v.epss_percentile, v.epss_date) is distinct from (s.score, s.pct, ${scoreDate}::date)
       returning v.id as vid, s.was_absent)
     insert into feed_epss_updated select vid, was_absent from u`.execute(tx);
-  const added = await logged(tx, 'added', sql`select vid from feed_epss_updated where was_absent`);
+  const added = created + (await logged(tx, 'added', sql`select vid from feed_epss_updated where was_absent`));
   const changed = await logged(tx, 'changed', sql`select vid from feed_epss_updated where not was_absent`);
   const keys = await changedKeys(tx, null);
   return { records: s.cves.length, added, changed, removed, changedPackages: [], changedVulnerabilities: keys.vulnerabilities, aliases: 0 };

@@ -12,7 +12,7 @@ import type { FeedChanges } from './types.js';
  */
 export async function applyKev(tx: Tx, cat: KevCatalogue): Promise<FeedChanges> {
   const e = cat.entries;
-  const stage = await createStage(tx, 'feed_stage', { vid: 'text', date_added: 'date', due_date: 'date', ransomware: 'boolean', name: 'text', required_action: 'text', description: 'text' });
+  const stage = await createStage(tx, 'feed_stage', { vid: 'text', date_added: 'date', due_date: 'date', ransomware: 'boolean', name: 'text', required_action: 'text', description: 'text' }, ['vid']);
   await loadStage(tx, stage, {
     vid: e.map((x) => x.cve),
     date_added: e.map((x) => x.dateAdded),
