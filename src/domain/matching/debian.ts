@@ -40,9 +40,14 @@ export class DebianAdvisoryIndex {
     return this.bySource.size;
   }
 
+  /** The advisories a package is looked up under: its source package's, else (no advisory names the source) its own name's. */
+  candidates(p: Pick<DpkgPackage, 'name' | 'source'>): readonly DebianAdvisory[] | undefined {
+    return this.bySource.get(p.source) ?? this.bySource.get(p.name);
+  }
+
   /** The advisories that affect one package at its source version (no state filter: callers pass installed packages). */
   affecting(p: Pick<DpkgPackage, 'name' | 'source' | 'sourceVersion'>, compare: Compare): DebianAdvisory[] {
-    const advisories = this.bySource.get(p.source) ?? this.bySource.get(p.name);
+    const advisories = this.candidates(p);
     if (!advisories) return [];
     return advisories.filter((a) => a.fixedVersion === null || compare(p.sourceVersion, a.fixedVersion) < 0);
   }

@@ -48,8 +48,6 @@ function scopeFilter(scope: MatchScope, column: string) {
 }
 
 /** Runs inside one transaction; callers authorise (inventory upload, feed import, a full run). */
-let TT = performance.now();
-const T = (l: string) => { if (process.env.TRACE_MATCH) process.stderr.write(`${l} ${(performance.now() - TT).toFixed(1)}ms\n`); TT = performance.now(); };
 export async function runMatch(db: Db, ctx: Ctx, scope: MatchScope): Promise<MatchSummary> {
   const t0 = Date.now();
   const runId = scope.runId ?? randomUUID();
@@ -58,30 +56,11 @@ export async function runMatch(db: Db, ctx: Ctx, scope: MatchScope): Promise<Mat
     scope.onProgress?.(Math.round(a + (b - a) * fraction), 100, phase);
   };
   return db.transaction().execute(async (tx) => {
-    TT = performance.now();
     progress('load', 0);
     const targets = await sql<{ asset_id: string; release: string }>`
       select ai.asset_id, ai.release from asset_inventories ai join assets a on a.id = ai.asset_id
       where a.lifecycle = 'active' ${scopeFilter(scope, 'ai.asset_id')}`.execute(tx);
-    T('targets');
     const releases = [...new Set(targets.rows.map((r) => r.release))];
-    const advisories = releases.length
-      ? await tx
-          .selectFrom('advisories')
-          .select(['id', 'vulnerability_id', 'release', 'package', 'state', 'fixed_version', 'urgency'])
-          .where('ecosystem', '=', 'deb')
-          .where('state', 'in', ['fixed', 'unfixed'])
-          .where('release', 'in', releases)
-          .execute()
-      : [];
-    T('advisories');
-    const indexes = new Map<string, DebianAdvisoryIndex>();
-    for (const rel of releases) {
-      const list: DebianAdvisory[] = advisories
-        .filter((a) => a.release === rel)
-        .map((a) => ({ id: Number(a.id), source: a.package, vulnerability: a.vulnerability_id, release: a.release, state: a.state as 'fixed' | 'unfixed', fixedVersion: a.fixed_version, urgency: a.urgency, description: null }));
-      indexes.set(rel, new DebianAdvisoryIndex(list));
-    }
     const distinct = await sql<{ id: number; name: string; source_name: string; source_version: string; release: string }>`
       select distinct p.id, p.name, p.source_name, p.source_version, ai.release
       from asset_packages ap
@@ -89,7 +68,25 @@ export async function runMatch(db: Db, ctx: Ctx, scope: MatchScope): Promise<Mat
       join assets a on a.id = ap.asset_id and a.lifecycle = 'active'
       join packages p on p.id = ap.package_id and p.ecosystem = 'deb'
       where true ${scopeFilter(scope, 'ap.asset_id')}`.execute(tx);
-    T('distinct');
+    // Only the advisories that can match a package in scope: those naming its source package or its own name.
+    const names = [...new Set(distinct.rows.flatMap((r) => (r.name === r.source_name ? [r.name] : [r.source_name, r.name])))];
+    const advisories = releases.length && names.length
+      ? await tx
+          .selectFrom('advisories')
+          .select(['id', 'vulnerability_id', 'release', 'package', 'state', 'fixed_version', 'urgency'])
+          .where('ecosystem', '=', 'deb')
+          .where('state', 'in', ['fixed', 'unfixed'])
+          .where('release', 'in', releases)
+          .where(sql<boolean>`package = any(${sql.val(names)}::text[])`)
+          .execute()
+      : [];
+    const indexes = new Map<string, DebianAdvisoryIndex>();
+    for (const rel of releases) {
+      const list: DebianAdvisory[] = advisories
+        .filter((a) => a.release === rel)
+        .map((a) => ({ id: Number(a.id), source: a.package, vulnerability: a.vulnerability_id, release: a.release, state: a.state as 'fixed' | 'unfixed', fixedVersion: a.fixed_version, urgency: a.urgency, description: null }));
+      indexes.set(rel, new DebianAdvisoryIndex(list));
+    }
     progress('compare', 0);
 
     const cache = new Map<string, number>();
@@ -121,13 +118,10 @@ export async function runMatch(db: Db, ctx: Ctx, scope: MatchScope): Promise<Mat
         m.rule.push(a.fixedVersion === null ? 'no_fix_available' : 'source_version_below_fixed');
       }
     }
-    T('compare');
     progress('write', 0);
-    const summary = await writeFindings(tx, scope, runId, m);
-    T('write');
+    const { events, ...summary } = await writeFindings(tx, scope, runId, m);
     progress('write', 1);
-    const eventsDigest = await digestOfRun(tx, runId);
-    T('digest');
+    const eventsDigest = digestOfEvents(events);
     const result: MatchSummary = { runId, kind: scope.kind, assets: targets.rows.length, packagesEvaluated: distinct.rows.length, ...summary, ms: Date.now() - t0 };
     if (summary.opened + summary.reopened + summary.resolved > 0 || scope.kind === 'full') {
       await audit.record(tx, ctx, { action: 'findings.match', entityType: 'match_run', entityId: runId, after: { ...result, scope: scope.assetIds ? { assets: scope.assetIds.length } : 'all', eventsDigest } });
@@ -148,7 +142,6 @@ async function writeFindings(
     const s = (xs: unknown[]) => xs.slice(i, i + 20_000);
     await sql`insert into tmp_match select * from unnest(${sql.val(s(m.pkg))}::bigint[], ${sql.val(s(m.rel))}::text[], ${sql.val(s(m.adv))}::bigint[], ${sql.val(s(m.vuln))}::text[], ${sql.val(s(m.fixed))}::text[], ${sql.val(s(m.rule))}::text[])`.execute(tx);
   }
-  T('tmp_match');
   await sql`
     create temp table tmp_desired on commit drop as
     select ap.asset_id, t.vulnerability_id, 'deb'::text as ecosystem, p.name as package_name, p.arch as package_arch,
@@ -159,8 +152,9 @@ async function writeFindings(
     join tmp_match t on t.package_id = ap.package_id and t.release = ai.release
     join packages p on p.id = ap.package_id
     where true ${scopeFilter(scope, 'ap.asset_id')}`.execute(tx);
+  // Statistics for the joins below: without them the planner takes the temp tables for empty.
+  await sql`analyze tmp_desired`.execute(tx);
 
-  T('tmp_desired');
   // Reopened: resolved findings whose vulnerable version is back.
   const reopened = await sql<{ id: string; installed_version: string }>`
     update findings f set status = 'open', resolved_at = null, last_seen = ${now},
@@ -170,7 +164,6 @@ async function writeFindings(
     where f.asset_id = d.asset_id and f.vulnerability_id = d.vulnerability_id and f.ecosystem = d.ecosystem
       and f.package_name = d.package_name and f.package_arch = d.package_arch and f.status = 'resolved'
     returning f.id, f.installed_version`.execute(tx);
-  T('reopened');
   // Still open: refresh what is installed and the fix known today.
   const still = await sql`
     update findings f set last_seen = ${now}, installed_version = d.installed_version, fixed_version = d.fixed_version,
@@ -178,7 +171,6 @@ async function writeFindings(
     from tmp_desired d
     where f.asset_id = d.asset_id and f.vulnerability_id = d.vulnerability_id and f.ecosystem = d.ecosystem
       and f.package_name = d.package_name and f.package_arch = d.package_arch and f.status = 'open' and f.last_seen < ${now}`.execute(tx);
-  T('still');
   const opened = await sql<{ id: string; installed_version: string }>`
     insert into findings (asset_id, vulnerability_id, ecosystem, package_name, package_arch, installed_version, source_package, source_version,
       fixed_version, advisory_id, rule, source, status, first_seen, last_seen)
@@ -187,7 +179,6 @@ async function writeFindings(
     from tmp_desired d
     on conflict (asset_id, vulnerability_id, ecosystem, package_name, package_arch) do nothing
     returning id, installed_version`.execute(tx);
-  T('opened');
   // Resolved: open engine findings in scope that no longer match.
   const resolved = await sql<{ id: string; installed_version: string; reason: string }>`
     update findings f set status = 'resolved', resolved_at = ${now}
@@ -210,7 +201,6 @@ async function writeFindings(
     where f.id = r.id
     returning f.id, f.installed_version, r.reason`.execute(tx);
 
-  T('resolved');
   const events: { finding_id: string; from_status: string | null; to_status: string; reason: string; installed_version: string }[] = [
     ...opened.rows.map((r) => ({ finding_id: r.id, from_status: null, to_status: 'open', reason: 'detected', installed_version: r.installed_version })),
     ...reopened.rows.map((r) => ({ finding_id: r.id, from_status: 'resolved', to_status: 'open', reason: 'vulnerable version installed again', installed_version: r.installed_version })),
@@ -219,33 +209,15 @@ async function writeFindings(
   for (let i = 0; i < events.length; i += 5000) {
     await tx.insertInto('finding_events').values(events.slice(i, i + 5000).map((e) => ({ ...e, at: now, run_id: runId }))).execute();
   }
-  T('events');
-  return { opened: opened.rows.length, reopened: reopened.rows.length, resolved: resolved.rows.length, stillOpen: Number(still.numAffectedRows ?? 0) };
-}
-
-/** SHA-256 over the run's finding events in a fixed order: the audit record carries it. */
-async function digestOfRun(tx: Tx, runId: string): Promise<string> {
-  const rows = await tx.selectFrom('finding_events').select(['finding_id', 'from_status', 'to_status', 'reason', 'installed_version']).where('run_id', '=', runId).orderBy('finding_id').orderBy('id').execute();
-  return sha256Hex(rows.map((r) => canonicalJson(r)).join('\n'));
+  return { opened: opened.rows.length, reopened: reopened.rows.length, resolved: resolved.rows.length, stillOpen: Number(still.numAffectedRows ?? 0), events };
 }
 
 /**
- * After an advisory feed changed: re-match only the assets that have one of
- * the changed (ecosystem, release, source package) combinations installed.
+ * SHA-256 over the run's finding events in a fixed order (finding id, then event id: a finding changes at most once
+ * in a run, so finding id alone orders them; uuid order is the order of their lower-case hex text): the audit record
+ * carries it. Computed from the events as written, the same digest as reading them back ordered by (finding_id, id).
  */
-export async function rematchForAdvisories(
-  db: Db,
-  ctx: Ctx,
-  changed: readonly { ecosystem: string; release: string; package: string }[],
-): Promise<MatchSummary | null> {
-  const deb = changed.filter((c) => c.ecosystem === 'deb');
-  if (deb.length === 0) return null;
-  const assets = await sql<{ asset_id: string }>`
-    select distinct ap.asset_id
-    from unnest(${sql.val(deb.map((c) => c.release))}::text[], ${sql.val(deb.map((c) => c.package))}::text[]) as ch(release, package)
-    join packages p on p.ecosystem = 'deb' and (p.source_name = ch.package or p.name = ch.package)
-    join asset_packages ap on ap.package_id = p.id
-    join asset_inventories ai on ai.asset_id = ap.asset_id and ai.release = ch.release`.execute(db);
-  if (assets.rows.length === 0) return null;
-  return runMatch(db, ctx, { kind: 'advisory', assetIds: assets.rows.map((r) => r.asset_id) });
+function digestOfEvents(events: { finding_id: string; from_status: string | null; to_status: string; reason: string; installed_version: string }[]): string {
+  const rows = [...events].sort((a, b) => (a.finding_id < b.finding_id ? -1 : a.finding_id > b.finding_id ? 1 : 0));
+  return sha256Hex(rows.map((r) => canonicalJson({ finding_id: r.finding_id, from_status: r.from_status, to_status: r.to_status, reason: r.reason, installed_version: r.installed_version })).join('\n'));
 }
