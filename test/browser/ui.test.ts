@@ -9,6 +9,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main/server.js';
 import { issueSetupCode } from '../../src/services/auth/auth.service.js';
+import { parseDebianTracker } from '../../src/domain/feeds/debian-tracker.js';
+import { seedDebianAdvisories } from '../support/advisories.js';
 import { HAVE_CHROMIUM, SKIP_REASON, ensureWebBuilt, launchBrowser, screenshot, startTestServer } from './support.js';
 
 if (!HAVE_CHROMIUM) console.warn(SKIP_REASON);
@@ -376,6 +378,133 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'web UI in Chromium' : SKIP_REAS
     expect(await page.locator('table.data > tbody > tr .badge-warn').count()).toBe(unowned);
     await screenshot(page, '14-asset-list-demo');
   }, 90_000);
+
+  it('walks the vulnerability register: list, detail, finding and its history, asset software, re-evaluation', async () => {
+    // Advisories as the feed importers store them; the inventory through the API, as an agent or the CLI would.
+    const db = server.database.db;
+    await seedDebianAdvisories(db, parseDebianTracker({ openssl: { 'CVE-2026-2001': { releases: { bookworm: { status: 'resolved', fixed_version: '3.0.15-1~deb12u1', urgency: 'high' } } } } }));
+    await db
+      .updateTable('vulnerabilities')
+      .set({
+        description: HOSTILE_SCRIPT,
+        cvss_score: 9.8,
+        cvss_version: '3.1',
+        severity: 'critical',
+        cvss: JSON.stringify([{ source: 'nvd@nist.gov', version: '3.1', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', score: 9.8 }]),
+        epss_score: 0.9712,
+        epss_percentile: 0.9991,
+        epss_date: '2026-11-22',
+        kev_date_added: '2026-01-10',
+        kev_due_date: '2026-01-31',
+        kev_ransomware: true,
+        refs: JSON.stringify(['https://www.openssl.org/news/secadv/20260110.txt', 'javascript:alert(3)']),
+      })
+      .where('id', '=', 'CVE-2026-2001')
+      .execute();
+    await db.insertInto('vulnerability_aliases').values({ alias: 'GHSA-abcd-efgh-ijkl', vulnerability_id: 'CVE-2026-2001' }).execute();
+    const web01 = ((await (await page.request.get(url('/api/assets?q=web-01&limit=1'))).json()) as { items: { id: string }[] }).items[0]?.id as string;
+    const me = (await (await page.request.get(url('/api/auth/me'))).json()) as { csrfToken: string };
+    const putInventory = async (ssl: string) => {
+      const r = await page.request.put(url(`/api/assets/${web01}/inventory`), {
+        headers: { 'x-csrf-token': me.csrfToken },
+        data: {
+          ecosystem: 'deb', distro: 'debian', release: 'bookworm', source: 'browser-test',
+          packages: [
+            { name: 'libssl3', version: ssl, arch: 'amd64', sourceName: 'openssl' },
+            { name: 'bash', version: '5.2.15-2+b7', arch: 'amd64', sourceName: 'bash', sourceVersion: '5.2.15-2' },
+            { name: 'coreutils', version: '9.1-1', arch: 'amd64' },
+          ],
+        },
+      });
+      expect(r.status(), await r.text()).toBe(200);
+    };
+    await putInventory('3.0.14-1~deb12u2');
+
+    // The register lists the CVE with KEV, CVSS, EPSS and the affected asset count.
+    await nav('Vulnerabilities').click();
+    await page.getByRole('heading', { name: 'Vulnerabilities' }).waitFor();
+    const row = page.locator('table.data tbody tr', { hasText: 'CVE-2026-2001' });
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[0]).toContain('GHSA-abcd-efgh-ijkl');
+    expect(cells[1]).toContain('KEV');
+    expect(cells[2]).toContain('9.8');
+    expect(cells[2]).toContain('Critical');
+    expect(cells[3]).toContain('97.12%');
+    expect(cells.slice(4, 7)).toEqual(['1', '1', '1']);
+    expect(cells[7]).toBe(HOSTILE_SCRIPT);
+    await page.getByLabel('Known exploited (KEV)').selectOption('true');
+    await page.waitForURL(/kev=true/);
+    await row.waitFor();
+    await page.getByRole('button', { name: 'CVSS' }).click();
+    await page.waitForURL(/sort=cvss/);
+    await row.waitFor();
+    await screenshot(page, '19-vulnerabilities');
+
+    // The detail: description literally, scores, the affected asset with installed and fixed versions.
+    await row.getByRole('link', { name: 'CVE-2026-2001' }).click();
+    await page.getByRole('heading', { name: /CVE-2026-2001/ }).waitFor();
+    expect(await page.locator('p.pre').first().textContent()).toBe(HOSTILE_SCRIPT);
+    await page.getByText('Listed since 2026-01-10').waitFor();
+    const affected = page.locator('.card', { has: page.getByRole('heading', { name: /Affected assets/ }) }).locator('tbody tr');
+    expect(await affected.count()).toBe(1);
+    const affectedText = await affected.first().textContent();
+    for (const s of ['web-01', 'libssl3', '3.0.14-1~deb12u2', '3.0.15-1~deb12u1']) expect(affectedText).toContain(s);
+    expect(await page.getByRole('link', { name: 'https://www.openssl.org/news/secadv/20260110.txt' }).count()).toBe(1);
+    expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
+    await page.getByText('javascript:alert(3)').waitFor();
+    expect(await page.locator('main img').count()).toBe(0);
+    await screenshot(page, '20-vulnerability-detail');
+
+    // An alias opens the same page.
+    await page.goto(url('/vulnerabilities/GHSA-abcd-efgh-ijkl'));
+    await page.getByRole('heading', { name: /CVE-2026-2001/ }).waitFor();
+
+    // The finding and its history.
+    await page.getByRole('link', { name: 'Finding for libssl3 on web-01' }).click();
+    await page.getByRole('heading', { name: /CVE-2026-2001 in libssl3 on web-01/ }).waitFor();
+    const history = page.locator('table.history tbody tr');
+    expect(await history.count()).toBe(1);
+    expect(await history.first().textContent()).toContain('detected');
+    await screenshot(page, '21-finding-detail');
+
+    // The asset shows its installed software (searchable) and its findings.
+    await page.getByRole('link', { name: 'web-01' }).first().click();
+    await page.getByRole('heading', { name: 'Installed software' }).waitFor();
+    await page.getByText('3 packages', { exact: true }).waitFor();
+    await page.getByLabel('Search installed packages').fill('ssl');
+    await page.getByText('1 of 3 packages match').waitFor();
+    const findingsCard = page.locator('.card', { has: page.getByRole('heading', { name: 'Findings', exact: true }) });
+    expect(await findingsCard.locator('tbody tr').first().textContent()).toContain('CVE-2026-2001');
+    await screenshot(page, '22-asset-software-findings');
+
+    // Re-evaluate all: a background run with a progress bar.
+    await nav('Vulnerabilities').click();
+    await page.getByRole('button', { name: 'Re-evaluate all' }).click();
+    await page.locator('.run-status progress').waitFor();
+    await page.getByText(/^Done/).waitFor({ timeout: 30_000 });
+    await screenshot(page, '23-reevaluate-done');
+
+    // The fixed version arrives: the finding resolves, with the reason in its history.
+    await putInventory('3.0.15-1~deb12u1');
+    await nav('Findings').click();
+    await page.getByRole('heading', { name: 'Findings' }).waitFor();
+    await page.getByLabel('Status').selectOption('resolved');
+    const resolved = page.locator('table.data tbody tr', { hasText: 'CVE-2026-2001' });
+    await resolved.waitFor();
+    expect(await resolved.textContent()).toContain('Resolved');
+    await resolved.getByRole('link', { name: /^Finding CVE-2026-2001/ }).click();
+    await page.getByRole('heading', { name: /CVE-2026-2001 in libssl3 on web-01/ }).waitFor();
+    await expect.poll(() => history.count()).toBe(2);
+    expect(await history.nth(1).textContent()).toContain('fixed version installed');
+    await screenshot(page, '24-finding-history');
+
+    // No longer affecting the fleet: gone from the default register, still under "All known".
+    await nav('Vulnerabilities').click();
+    await page.getByText(/No vulnerability with open findings/).waitFor();
+    await page.getByLabel('Show').selectOption('all');
+    await page.locator('table.data tbody tr', { hasText: 'CVE-2026-2001' }).waitFor();
+  }, 120_000);
 
   it('has no script errors or CSP violations on the way', () => {
     expect(pageErrors).toEqual([]);

@@ -9,9 +9,13 @@ import { AssetImportPage } from './pages/AssetImport.js';
 import { AssetListPage } from './pages/AssetList.js';
 import { AuditPage } from './pages/Audit.js';
 import { DashboardPage } from './pages/Dashboard.js';
+import { FindingDetailPage } from './pages/FindingDetail.js';
+import { FindingsPage } from './pages/Findings.js';
 import { LoginPage } from './pages/Login.js';
 import { SettingsPage } from './pages/Settings.js';
 import { SetupPage } from './pages/Setup.js';
+import { VulnerabilitiesPage } from './pages/Vulnerabilities.js';
+import { VulnerabilityDetailPage } from './pages/VulnerabilityDetail.js';
 import { Link, match, navigate, useLocation } from './router.js';
 
 type Boot = { state: 'loading' } | { state: 'error'; message: string } | { state: 'setup'; status: AuthStatus } | { state: 'login'; status: AuthStatus } | { state: 'in'; me: Me };
@@ -81,6 +85,8 @@ interface NavItem {
 const NAV: NavItem[] = [
   { to: '/', label: 'Dashboard', active: (p) => p === '/' },
   { to: '/assets', label: 'Assets', active: (p) => p.startsWith('/assets') },
+  { to: '/vulnerabilities', label: 'Vulnerabilities', active: (p) => p.startsWith('/vulnerabilities') },
+  { to: '/findings', label: 'Findings', active: (p) => p.startsWith('/findings') },
   { to: '/audit', label: 'Audit', active: (p) => p.startsWith('/audit') },
   { to: '/settings', label: 'Settings', active: (p) => p.startsWith('/settings') },
 ];
@@ -103,7 +109,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     }),
     [me, onSignedOut],
   );
-  const nav = NAV.filter((n) => n.to !== '/audit' || session.can('audit:read'));
+  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings'].includes(n.to) || session.can('asset:read')));
 
   return (
     <SessionContext.Provider value={session}>
@@ -152,6 +158,12 @@ function Routes({ path }: { path: string }): ReactNode {
   if (m?.id) return <AssetFormPage id={m.id} />;
   m = match('/assets/:id', path);
   if (m?.id) return <AssetDetailPage id={m.id} />;
+  if (path === '/vulnerabilities') return <VulnerabilitiesPage />;
+  m = match('/vulnerabilities/:id', path);
+  if (m?.id) return <VulnerabilityDetailPage id={m.id} />;
+  if (path === '/findings') return <FindingsPage />;
+  m = match('/findings/:id', path);
+  if (m?.id) return <FindingDetailPage id={m.id} />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage path={path} />;
   return (

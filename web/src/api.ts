@@ -68,6 +68,122 @@ export interface SystemInfo {
   roles: { id: Role; label: string; permissions: Permission[] }[];
 }
 
+// --- vulnerability register and findings (issue #3)
+
+export interface Kev {
+  dateAdded: string;
+  dueDate: string | null;
+  ransomware: boolean | null;
+}
+
+export interface VulnCounts {
+  assets: number;
+  packages: number;
+  openFindings: number;
+}
+
+export interface VulnerabilitySummary {
+  id: string;
+  aliases: string[];
+  description: string | null;
+  cvss: { score: number | null; version: string | null; severity: string | null };
+  epss: { score: number; percentile: number | null } | null;
+  kev: Kev | null;
+  counts: VulnCounts;
+}
+
+export interface VulnerabilityDetail {
+  id: string;
+  aliases: string[];
+  title: string | null;
+  description: string | null;
+  publishedAt: string | null;
+  modifiedAt: string | null;
+  cvss: {
+    score: number | null;
+    version: string | null;
+    severity: string | null;
+    entries: { source: string | null; version: string | null; vector: string | null; score: number | null; severity: string | null; computed: { score: number; severity: string; version: string } | null; error: string | null }[];
+  };
+  epss: { score: number; percentile: number | null; date: string | null } | null;
+  kev: (Kev & { name: string | null; requiredAction: string | null }) | null;
+  references: { url: string; source: string | null; tags: string[] }[];
+  advisories: { id: number; feed: string; ref: string | null; ecosystem: string; release: string; package: string; state: string; fixedVersion: string | null; urgency: string | null }[];
+  counts: VulnCounts;
+  affected: {
+    asset: { id: string; hostname: string; environment: string; criticality: string };
+    packages: { findingId: string; package: string; arch: string; installedVersion: string; sourcePackage: string | null; fixedVersion: string | null; firstSeen: string }[];
+  }[];
+  affectedTruncated: boolean;
+}
+
+export interface VulnQuery {
+  scope?: 'affected' | 'all';
+  q?: string;
+  kev?: 'true' | 'false';
+  severity?: string;
+  minCvss?: string;
+  minEpss?: string;
+  sort?: string;
+  order?: 'asc' | 'desc';
+  limit?: string;
+  cursor?: string;
+}
+
+export interface Finding {
+  id: string;
+  asset: { id: string; hostname: string };
+  vulnerabilityId: string;
+  ecosystem: string;
+  package: string;
+  arch: string;
+  installedVersion: string;
+  sourcePackage: string | null;
+  sourceVersion: string | null;
+  fixedVersion: string | null;
+  rule: string;
+  source: string;
+  status: string;
+  advisory: { id: number; feed: string; release: string; package: string; urgency: string | null } | null;
+  firstSeen: string;
+  lastSeen: string;
+  resolvedAt: string | null;
+}
+
+export interface FindingDetail extends Finding {
+  history: { at: string; from: string | null; to: string; reason: string; installedVersion: string | null; runId: string | null }[];
+}
+
+export interface FindingQuery {
+  assetId?: string;
+  vulnerabilityId?: string;
+  status?: 'open' | 'resolved';
+  package?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+export interface Inventory {
+  distro: string | null;
+  release: string | null;
+  source: string;
+  collectedAt: string;
+  openFindings: number;
+  packages: { ecosystem: string; name: string; version: string; arch: string; sourceName: string; sourceVersion: string }[];
+}
+
+export interface MatchRun {
+  id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  progress: number;
+  phase: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  stats: unknown;
+  error: string | null;
+}
+
 /** A failed request: `problem` is the server's problem+json (or one made up for network failures). */
 export class ApiError extends Error {
   constructor(
@@ -200,6 +316,15 @@ export const api = {
   listTokens: () => request<ApiToken[]>('GET', '/api/tokens'),
   createToken: (input: TokenCreate) => request<{ token: string; info: ApiToken }>('POST', '/api/tokens', { json: input }),
   revokeToken: (id: string) => request<ApiToken>('DELETE', `/api/tokens/${enc(id)}`),
+
+  // --- vulnerabilities, findings, inventory, matching
+  listVulnerabilities: (q: VulnQuery) => request<{ items: VulnerabilitySummary[]; nextCursor: string | null }>('GET', '/api/vulnerabilities', { query: { ...q } }),
+  getVulnerability: (id: string) => request<VulnerabilityDetail>('GET', `/api/vulnerabilities/${enc(id)}`),
+  listFindings: (q: FindingQuery) => request<{ items: Finding[]; nextCursor: string | null }>('GET', '/api/findings', { query: { ...q } }),
+  getFinding: (id: string) => request<FindingDetail>('GET', `/api/findings/${enc(id)}`),
+  assetInventory: (id: string) => request<Inventory | null>('GET', `/api/assets/${enc(id)}/inventory`),
+  startMatchRun: () => request<MatchRun>('POST', '/api/matching/runs'),
+  getMatchRun: (id: string) => request<MatchRun>('GET', `/api/matching/runs/${enc(id)}`),
 
   // --- audit and system
   listAudit: (q: AuditQuery) => request<{ items: AuditRecord[]; nextBeforeSeq: number | null }>('GET', '/api/audit', { query: { ...q } }),

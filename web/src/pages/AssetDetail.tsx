@@ -1,9 +1,10 @@
 /** One asset: every field, its owner, lifecycle actions and its change history. */
 import { type FormEvent, type FormHTMLAttributes, type ReactNode, useState } from 'react';
-import { type Asset, api } from '../api.js';
+import { type Asset, api, withQuery } from '../api.js';
 import { Badge, Diff, ErrorBanner, Field, Spinner, useFocusFirstField, useLoad, useSession } from '../components.js';
 import { formatTime, label } from '../labels.js';
 import { Link, useTitle } from '../router.js';
+import { StatusBadge } from './Findings.js';
 
 export function AssetDetailPage({ id }: { id: string }) {
   const { can } = useSession();
@@ -79,6 +80,9 @@ export function AssetDetailPage({ id }: { id: string }) {
         <h2>Description</h2>
         {a.description ? <p className="pre">{a.description}</p> : <p className="muted">No description.</p>}
       </div>
+
+      <AssetFindings assetId={a.id} />
+      <InstalledSoftware assetId={a.id} />
 
       {can('audit:read') && (
         <div className="card">
@@ -187,4 +191,133 @@ function LifecycleAction({ asset, onDone }: { asset: Asset; onDone: (a: Asset) =
 function FocusForm(props: FormHTMLAttributes<HTMLFormElement>) {
   const ref = useFocusFirstField<HTMLFormElement>();
   return <form ref={ref} {...props} />;
+}
+
+const FINDINGS_SHOWN = 100;
+
+/** The asset's open findings, most recent matching first, linking to the vulnerability and the finding. */
+function AssetFindings({ assetId }: { assetId: string }) {
+  const findings = useLoad(() => api.listFindings({ assetId, status: 'open', limit: String(FINDINGS_SHOWN) }), assetId);
+  const items = findings.data?.items ?? [];
+  return (
+    <div className="card">
+      <h2>Findings</h2>
+      <ErrorBanner error={findings.error} />
+      {findings.loading && !findings.data && <Spinner />}
+      {findings.data && items.length === 0 && <p className="muted">No open findings.</p>}
+      {items.length > 0 && (
+        <table className="data">
+          <caption className="visually-hidden">Open findings of this asset</caption>
+          <thead>
+            <tr>
+              <th scope="col">Vulnerability</th>
+              <th scope="col">Package</th>
+              <th scope="col">Installed</th>
+              <th scope="col">Fixed in</th>
+              <th scope="col">Status</th>
+              <th scope="col">Finding</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((f) => (
+              <tr key={f.id}>
+                <td className="nowrap">
+                  <Link to={`/vulnerabilities/${encodeURIComponent(f.vulnerabilityId)}`}>{f.vulnerabilityId}</Link>
+                </td>
+                <td>{f.package}</td>
+                <td>
+                  <code>{f.installedVersion}</code>
+                </td>
+                <td>{f.fixedVersion ? <code>{f.fixedVersion}</code> : <Badge kind="warn">No fix yet</Badge>}</td>
+                <td>
+                  <StatusBadge status={f.status} />
+                </td>
+                <td>
+                  <Link to={`/findings/${f.id}`} aria-label={`Finding ${f.vulnerabilityId} in ${f.package}`}>
+                    Details
+                  </Link>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p>
+        <Link to={withQuery('/findings', { assetId })}>{findings.data?.nextCursor ? 'All open findings of this asset' : 'Findings list for this asset'}</Link>
+        {' · '}
+        <Link to={withQuery('/findings', { assetId, status: 'all' })}>including resolved</Link>
+      </p>
+    </div>
+  );
+}
+
+const PACKAGES_SHOWN = 500;
+
+/** The installed packages from the last inventory, with a search box over name, version and source. */
+function InstalledSoftware({ assetId }: { assetId: string }) {
+  const inv = useLoad(() => api.assetInventory(assetId), assetId);
+  const [q, setQ] = useState('');
+  const needle = q.trim().toLowerCase();
+  const all = inv.data?.packages ?? [];
+  const matching = needle ? all.filter((p) => p.name.toLowerCase().includes(needle) || p.version.toLowerCase().includes(needle) || p.sourceName.toLowerCase().includes(needle)) : all;
+  const shown = matching.slice(0, PACKAGES_SHOWN);
+  return (
+    <div className="card">
+      <h2>Installed software</h2>
+      <ErrorBanner error={inv.error} />
+      {inv.loading && inv.data === undefined && <Spinner />}
+      {inv.data === null && <p className="muted">No inventory yet: upload one with the API (PUT /api/assets/{'{id}'}/inventory) or <code>patchloop assets inventory</code>.</p>}
+      {inv.data && (
+        <>
+          <p className="muted small">
+            {[inv.data.distro, inv.data.release].filter(Boolean).join(' ')} · {all.length} packages · from {inv.data.source}, collected {formatTime(inv.data.collectedAt)} · {inv.data.openFindings} open finding
+            {inv.data.openFindings === 1 ? '' : 's'}
+          </p>
+          <search className="search-row">
+            <label htmlFor={`pkg-search-${assetId}`} className="visually-hidden">
+              Search installed packages
+            </label>
+            <input id={`pkg-search-${assetId}`} type="search" placeholder="Search package name, version or source package" value={q} onChange={(e) => setQ(e.target.value)} />
+          </search>
+          <p className="result-count" aria-live="polite">
+            {needle ? `${matching.length} of ${all.length} packages match` : `${all.length} packages`}
+            {matching.length > shown.length && ` · showing the first ${shown.length}`}
+          </p>
+          {shown.length > 0 && (
+            <table className="data">
+              <caption className="visually-hidden">Installed packages</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Package</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Architecture</th>
+                  <th scope="col">Source</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((p) => (
+                  <tr key={`${p.ecosystem}/${p.name}/${p.arch}/${p.version}`}>
+                    <td>{p.name}</td>
+                    <td>
+                      <code>{p.version}</code>
+                    </td>
+                    <td>{p.arch || <span className="muted">—</span>}</td>
+                    <td>
+                      {p.sourceName === p.name && p.sourceVersion === p.version ? (
+                        <span className="muted">—</span>
+                      ) : (
+                        <>
+                          {p.sourceName} <code className="small">{p.sourceVersion}</code>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </div>
+  );
 }
