@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { DEFAULT_DATABASE_URL, runAssetsList } from './assets-list.js';
+import { runMatching } from './matching.js';
 
 /**
  * Runs every benchmark in bench/ and prints its figures (see docs/benchmarks.md).
@@ -8,6 +10,7 @@ import { DEFAULT_DATABASE_URL, runAssetsList } from './assets-list.js';
  *   npm run bench                      # PostgreSQL: PATCHLOOP_BENCH_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres
  *   npm run bench -- --embedded        # the same on embedded PGlite, for comparison
  *   npm run bench -- --keep --explain  # keep the bench database; print EXPLAIN ANALYZE of the slowest queries
+ *   npm run bench -- --only matching --hosts 10000 --db-hosts 10000   # issue #3's matching engine at full size
  */
 const { values } = parseArgs({
   options: {
@@ -18,6 +21,12 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '600' },
     'warmup-rounds': { type: 'string', default: '2' },
     only: { type: 'string' },
+    hosts: { type: 'string', default: '10000' },
+    'db-hosts': { type: 'string', default: '500' },
+    'check-hosts': { type: 'string', default: '100' },
+    'pglite-hosts': { type: 'string', default: '100' },
+    'put-hosts': { type: 'string', default: '5' },
+    'rematch-samples': { type: 'string', default: '30' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -32,7 +41,14 @@ if (values.help) {
       '  --assets N          assets to load (default 100000)',
       '  --requests N        measured requests at least (default 600)',
       '  --warmup-rounds N   unmeasured rounds first (default 2)',
-      '  --only NAME         run only this benchmark (assets-list)',
+      '  --only NAME         run only this benchmark (assets-list, matching)',
+      'matching (issue #3):',
+      '  --hosts N           simulated Debian 12 hosts for the in-memory full re-evaluation (default 10000)',
+      '  --db-hosts N        of which loaded, matched and stored on PostgreSQL end to end (default 500; target stated for 10000)',
+      '  --pglite-hosts N    the same on PGlite (default 100)',
+      '  --check-hosts N     hosts compared with debsecan (default 100)',
+      '  --put-hosts N       hosts loaded through putInventory (the rest through the bulk path; default 5)',
+      '  --rematch-samples N one-host re-matches measured (default 30)',
       'PATCHLOOP_BENCH_DATABASE_URL: server to create the benchmark database on',
       '',
     ].join('\n'),
@@ -53,6 +69,24 @@ const benchmarks: { name: string; run: () => Promise<{ ok: boolean }> }[] = [
         warmupRounds: Number(values['warmup-rounds']),
         targetP95Ms: 100,
         databaseUrl: process.env.PATCHLOOP_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
+      }),
+  },
+  {
+    name: 'matching',
+    run: () =>
+      runMatching({
+        hosts: Number(values.hosts),
+        dbHosts: values.embedded ? 0 : Number(values['db-hosts']),
+        checkHosts: Number(values['check-hosts']),
+        dbCheckHosts: 10,
+        putHosts: Number(values['put-hosts']),
+        pgliteHosts: Number(values['pglite-hosts']),
+        rematchSamples: Number(values['rematch-samples']),
+        keep: values.keep,
+        explain: values.explain,
+        databaseUrl: process.env.PATCHLOOP_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
+        fixtures: path.resolve(process.cwd(), '../shared/fixtures/debian-bookworm'),
+        targets: { speedup: 100, fullEvalS: 10, fullEvalMiB: 2048, rematchMs: 10, endToEndS: 300 },
       }),
   },
 ];
