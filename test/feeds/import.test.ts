@@ -143,3 +143,22 @@ describe(`EPSS import (${where})`, () => {
     expect(daily).toMatchObject({ changed: 300_000 });
   }, 180_000);
 });
+
+describe(`aliases (${where})`, () => {
+  it('stores a record under the canonical id when the feed uses an alias, once when both ids appear', async () => {
+    const db = await freshDatabase();
+    try {
+      await db.db.insertInto('vulnerabilities').values({ id: 'CVE-2024-99999', updated_at: new Date() }).execute();
+      await db.db.insertInto('vulnerability_aliases').values({ alias: 'TEMP-1234567-ABCDEF', vulnerability_id: 'CVE-2024-99999' }).execute();
+      const rel = { releases: { bookworm: { status: 'resolved', fixed_version: '1.2-3', urgency: 'low' } } };
+      const s = await importFeed(db.db, operator, 'debian', { foo: { 'TEMP-1234567-ABCDEF': rel, 'CVE-2024-99999': rel }, bar: { 'TEMP-1234567-ABCDEF': rel } }, { source: 'test' });
+      expect(s).toMatchObject({ records: 2, added: 2 });
+      expect(s.changedVulnerabilities).toEqual(['CVE-2024-99999']);
+      const rows = await db.db.selectFrom('advisories').select(['vulnerability_id', 'package']).orderBy('package').execute();
+      expect(rows).toEqual([{ vulnerability_id: 'CVE-2024-99999', package: 'bar' }, { vulnerability_id: 'CVE-2024-99999', package: 'foo' }]);
+      expect(await db.db.selectFrom('vulnerabilities').select('id').where('id', 'like', 'TEMP-%').execute()).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+});
