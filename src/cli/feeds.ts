@@ -49,7 +49,8 @@ export function readFeedFile(file: string): string {
 export function describeSummary(s: Record<string, any>): string {
   const v = s.version ? ` ${s.version}` : '';
   if (s.notModified) return `${s.feed}: not modified since the last download (${s.records} records${v ? `, version${v}` : ''})`;
-  const lists = `${s.changedVulnerabilities.length}${s.changedVulnerabilitiesTruncated ? '+' : ''} vulnerabilit${s.changedVulnerabilities.length === 1 ? 'y' : 'ies'}, ${s.changedPackages.length} package(s) changed`;
+  const nv = s.changedVulnerabilitiesTotal ?? s.changedVulnerabilities.length;
+  const lists = `${nv} vulnerabilit${nv === 1 ? 'y' : 'ies'} and ${s.changedPackages.length} package(s) changed`;
   return `${s.feed}${v}: ${s.records} records from ${s.source} — ${s.added} added, ${s.changed} changed, ${s.removed} removed, ${s.unchanged} unchanged; ${lists}${s.aliases ? `; ${s.aliases} new alias(es)` : ''}`;
 }
 

@@ -146,6 +146,10 @@ describe.skipIf(!haveFixtures)(`feed API on the real fixtures (${where})${haveFi
     expect(d.statusCode, d.body).toBe(200);
     expect(d.json()).toMatchObject({ feed: 'debian', records, added: records, removed: 0 });
     expect(d.json().changedPackages).toHaveLength(Object.keys(doc).length);
+    // 16,079 CVEs changed: the response lists the first 10,000 and says how many there were.
+    const cves = new Set(Object.values(doc).flatMap((v) => Object.keys(v)));
+    expect(d.json()).toMatchObject({ changedVulnerabilitiesTotal: cves.size, changedVulnerabilitiesTruncated: cves.size > 10_000 });
+    expect(d.json().changedVulnerabilities).toHaveLength(Math.min(cves.size, 10_000));
     const kev = fs.readFileSync(KEV_FILE);
     const entries = JSON.parse(kev.toString('utf8')).vulnerabilities.length;
     const k = await post('/api/feeds/kev/import', kev, 'application/json');

@@ -79,7 +79,7 @@ describe('patchloop feeds', () => {
     const r = await cli('sync', '--from', file);
     expect(r.error).toBeUndefined();
     expect(r.out).toContain('epss 2025-09-03 (model v2025.03.14): 2 records');
-    expect(r.out).toContain('2 added, 0 changed, 0 removed, 0 unchanged');
+    expect(r.out).toContain('2 added, 0 changed, 0 removed, 0 unchanged; 2 vulnerabilities and 0 package(s) changed');
     const again = await cli('sync', 'epss', '--from', file, '--json');
     expect(JSON.parse(again.out)[0]).toMatchObject({ feed: 'epss', added: 0, unchanged: 2 });
     const list = await cli('list');

@@ -42,11 +42,12 @@ export const importSummarySchema = z.object({
   changedPackages: z.array(z.object({ ecosystem: z.string(), release: z.string(), package: z.string() })).describe('Packages whose advisories were added, changed or removed: re-match the assets that have them'),
   changedVulnerabilities: z.array(z.string()).describe(`Vulnerabilities whose feed data changed (the first ${MAX_LISTED_CHANGES})`),
   changedVulnerabilitiesTruncated: z.boolean(),
+  changedVulnerabilitiesTotal: z.number().int().describe('How many vulnerabilities changed (the list holds at most the first of them)'),
 }).meta({ id: 'FeedImportSummary' });
 
 function shape(s: ImportSummary) {
   const truncated = s.changedVulnerabilities.length > MAX_LISTED_CHANGES;
-  return { ...s, changedVulnerabilities: truncated ? s.changedVulnerabilities.slice(0, MAX_LISTED_CHANGES) : s.changedVulnerabilities, changedVulnerabilitiesTruncated: truncated };
+  return { ...s, changedVulnerabilities: truncated ? s.changedVulnerabilities.slice(0, MAX_LISTED_CHANGES) : s.changedVulnerabilities, changedVulnerabilitiesTruncated: truncated, changedVulnerabilitiesTotal: s.changedVulnerabilities.length };
 }
 
 export function feedRoutes(app: FastifyInstance, db: Db) {
