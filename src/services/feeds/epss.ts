@@ -27,16 +27,16 @@ export async function applyEpss(tx: Tx, s: EpssScores, scoreDate: string): Promi
       set epss_score = null, epss_percentile = null, epss_date = null, updated_at = now()
       where v.epss_score is not null and not exists (select 1 from feed_stage s where s.vid = v.id)
       returning v.id as vid`);
-  await sql`create temp table feed_epss_updated (vid text, was_absent boolean) on commit drop`.execute(tx);
-  await sql`with u as (
-      update vulnerabilities v
-      set epss_score = s.score, epss_percentile = s.pct, epss_date = ${scoreDate}::date, updated_at = now()
-      from (select s.*, o.epss_score is null as was_absent from feed_stage s join vulnerabilities o on o.id = s.vid) s
-      where v.id = s.vid and (v.epss_score, v.epss_percentile, v.epss_date) is distinct from (s.score, s.pct, ${scoreDate}::date)
-      returning v.id as vid, s.was_absent)
-    insert into feed_epss_updated select vid, was_absent from u`.execute(tx);
-  const added = created + (await logged(tx, 'added', sql`select vid from feed_epss_updated where was_absent`));
-  const changed = await logged(tx, 'changed', sql`select vid from feed_epss_updated where not was_absent`);
+  // Known CVEs without a score get their first (added), scored ones a different one (changed).
+  const set = sql`epss_score = s.score, epss_percentile = s.pct, epss_date = ${scoreDate}::date, updated_at = now()`;
+  const firstScore = await logged(tx, 'added', sql`update vulnerabilities v set ${set} from feed_stage s
+      where v.id = s.vid and v.epss_score is null
+      returning v.id as vid`);
+  const changed = await logged(tx, 'changed', sql`update vulnerabilities v set ${set} from feed_stage s
+      where v.id = s.vid and v.epss_score is not null
+        and (v.epss_score, v.epss_percentile, v.epss_date) is distinct from (s.score, s.pct, ${scoreDate}::date)
+      returning v.id as vid`);
+  const added = created + firstScore;
   const keys = await changedKeys(tx, null);
   return { records: s.cves.length, added, changed, removed, changedPackages: [], changedVulnerabilities: keys.vulnerabilities, aliases: 0 };
 }

@@ -86,7 +86,7 @@ export async function importFeed(db: Db, ctx: Ctx, feed: FeedName, payload: Feed
   if (!isFeed(feed)) throw new BadRequestError(`Unknown feed ${JSON.stringify(feed)}; expected one of ${FEEDS.join(', ')}`);
   const prepared = prepare(feed, payload, meta);
   const version = meta.version ?? prepared.version ?? digest(payload);
-  return db.transaction().execute(async (tx) => {
+  const summary = await db.transaction().execute(async (tx) => {
     // One import of a feed at a time; the audit chain lock comes last, so imports of different feeds overlap.
     await sql`select pg_advisory_xact_lock(hashtext(${`patchloop.feed.${feed}`}))`.execute(tx);
     const before = await tx.selectFrom('feed_state').select(['source', 'version', 'records', 'fetched_at']).where('feed', '=', feed).executeTakeFirst();
@@ -96,6 +96,22 @@ export async function importFeed(db: Db, ctx: Ctx, feed: FeedName, payload: Feed
     await audit.record(tx, ctx, { action: 'feed.import', entityType: 'feed', entityId: feed, before: before ?? null, after: counts(summary) });
     return summary;
   });
+  await refreshStatistics(db, summary);
+  return summary;
+}
+
+/**
+ * After a big change, fresh planner statistics for the tables the matching
+ * queries read. PGlite has no autovacuum, so without this the planner keeps
+ * estimating from the empty tables of the first start. Best effort.
+ */
+async function refreshStatistics(db: Db, s: ImportSummary) {
+  if (s.added + s.changed + s.removed < 1000) return;
+  try {
+    await sql.raw(s.feed === 'debian' ? 'analyze advisories, vulnerabilities' : 'analyze vulnerabilities').execute(db);
+  } catch {
+    /* statistics are an optimisation; the import has committed */
+  }
 }
 
 async function saveState(tx: Tx, s: ImportSummary, meta: ImportMeta) {
