@@ -39,10 +39,9 @@ function num(v: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** A date the query selected as text (YYYY-MM-DD). */
 function isoDate(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
-  return String(v).slice(0, 10);
+  return v === null || v === undefined ? null : String(v).slice(0, 10);
 }
 
 function isoTime(v: unknown): string | null {
@@ -161,7 +160,8 @@ export async function listVulnerabilities(db: Db, ctx: Ctx, q: VulnerabilityQuer
   const tie = q.sort === 'id' ? sql`` : sql`, v.id asc`;
   const rows = (
     await sql<Record<string, any>>`select v.id, left(v.description, ${DESCRIPTION_MAX + 1}) as description, v.cvss_score, v.cvss_version, v.severity,
-        v.epss_score, v.epss_percentile, v.kev_date_added, v.kev_due_date, v.kev_ransomware, ${key} as sort_key
+        v.epss_score, v.epss_percentile, v.kev_date_added::text as kev_date_added, v.kev_due_date::text as kev_due_date, v.kev_ransomware,
+        ${q.sort === 'kevDateAdded' ? sql`${key}::text` : key} as sort_key
       from ${from} ${whereSql}
       order by ${key} ${dir}${tie}
       limit ${q.limit + 1}`.execute(db)
@@ -273,7 +273,13 @@ export async function getVulnerability(db: Db, ctx: Ctx, idOrAlias: string) {
   authorize(ctx, 'asset:read');
   const id = await resolveVulnerabilityId(db, idOrAlias);
   if (!id) throw new NotFoundError(`Vulnerability ${idOrAlias}`);
-  const v = await db.selectFrom('vulnerabilities').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  // Dates as text: node-pg would turn a date into local midnight, which shifts the day east of UTC.
+  const v = await db
+    .selectFrom('vulnerabilities')
+    .selectAll()
+    .select([sql<string | null>`epss_date::text`.as('epss_day'), sql<string | null>`kev_date_added::text`.as('kev_added_day'), sql<string | null>`kev_due_date::text`.as('kev_due_day')])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
   const [aliasRows, advisories, countRows, rows] = await Promise.all([
     db.selectFrom('vulnerability_aliases').select('alias').where('vulnerability_id', '=', id).orderBy('alias').execute(),
     db
@@ -329,9 +335,9 @@ export async function getVulnerability(db: Db, ctx: Ctx, idOrAlias: string) {
     publishedAt: isoTime(v.published_at),
     modifiedAt: isoTime(v.modified_at),
     cvss: { score, version: v.cvss_version, severity: severityOf(v.severity, score, v.cvss_version), entries: cvssEntries(v.cvss) },
-    epss: v.epss_score === null ? null : { score: v.epss_score, percentile: v.epss_percentile, date: isoDate(v.epss_date) },
-    kev: v.kev_date_added
-      ? { dateAdded: isoDate(v.kev_date_added) as string, dueDate: isoDate(v.kev_due_date), ransomware: v.kev_ransomware, name: v.kev_name, requiredAction: v.kev_required_action }
+    epss: v.epss_score === null ? null : { score: v.epss_score, percentile: v.epss_percentile, date: v.epss_day },
+    kev: v.kev_added_day
+      ? { dateAdded: v.kev_added_day, dueDate: v.kev_due_day, ransomware: v.kev_ransomware, name: v.kev_name, requiredAction: v.kev_required_action }
       : null,
     references: references(v.refs),
     advisories: advisories.map((a) => ({
