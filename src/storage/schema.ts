@@ -192,6 +192,7 @@ export interface AssetInventoriesTable {
   collected_at: Date;
   package_count: number;
   digest: string;
+  matched_at: Date | null;
 }
 
 export interface FindingsTable {

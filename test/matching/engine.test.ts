@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/domain/audit/chain.js';
 import { type DebianAdvisory, parseDebianTracker } from '../../src/domain/feeds/debian-tracker.js';
@@ -136,8 +137,16 @@ describe('matching engine with findings lifecycle (synthetic advisories)', () =>
     const other = await newAsset(t, token, 'web-02');
     await call(t.app, token, 'PUT', `/api/assets/${other}/inventory`, pkgs('3.0.1-1', null));
     await call(t.app, token, 'POST', `/api/assets/${other}/decommission`, { reason: 'test' });
+    const open = (await openFindings(t, token, assetId))[0] as Found;
+    const before = (await call(t.app, token, 'GET', `/api/findings/${open.id}`)).json();
+    const xmin = async () => (await sql<{ x: string }>`select xmin::text as x from findings where id = ${open.id}`.execute(t.database.db)).rows[0]?.x;
+    const rowVersion = await xmin();
     const run = await call(t.app, token, 'POST', '/api/matching/runs');
     expect(run.statusCode).toBe(202);
+    // Seen again: "last seen" moves, but an unchanged finding's row is not rewritten.
+    const after = (await call(t.app, token, 'GET', `/api/findings/${open.id}`)).json();
+    expect(after.lastSeen > before.lastSeen).toBe(true);
+    expect(await xmin()).toBe(rowVersion);
     const done = (await call(t.app, token, 'GET', `/api/matching/runs/${run.json().id}`)).json();
     expect(done).toMatchObject({ status: 'done', progress: 100, stats: { assets: 1, opened: 0, resolved: 0 } });
   });

@@ -30,7 +30,8 @@ function toFinding(r: Record<string, any>) {
     status: r.status as string,
     advisory: r.advisory_id ? { id: Number(r.advisory_id), feed: r.feed as string, release: r.release as string, package: r.advisory_package as string, urgency: r.urgency as string | null } : null,
     firstSeen: (r.first_seen as Date).toISOString(),
-    lastSeen: (r.last_seen as Date).toISOString(),
+    // An open engine finding was last seen when its asset was last matched.
+    lastSeen: (r.status === 'open' && r.source === 'engine' && r.matched_at ? (r.matched_at as Date) : (r.last_seen as Date)).toISOString(),
     resolvedAt: (r.resolved_at as Date | null)?.toISOString() ?? null,
   };
 }
@@ -41,8 +42,9 @@ function base(db: Db) {
     .selectFrom('findings as f')
     .innerJoin('assets as a', 'a.id', 'f.asset_id')
     .leftJoin('advisories as adv', 'adv.id', 'f.advisory_id')
+    .leftJoin('asset_inventories as ai', 'ai.asset_id', 'f.asset_id')
     .selectAll('f')
-    .select(['a.hostname', 'adv.feed', 'adv.release', 'adv.package as advisory_package', 'adv.urgency']);
+    .select(['a.hostname', 'adv.feed', 'adv.release', 'adv.package as advisory_package', 'adv.urgency', 'ai.matched_at']);
 }
 
 export async function listFindings(db: Db, ctx: Ctx, q: FindingQuery) {

@@ -13,7 +13,9 @@ import type { Ctx } from '../context.js';
  * The matching engine over the database (VUL-1): installed packages of the
  * assets in scope × distribution advisories → findings, one per (asset,
  * vulnerability, binary package), with their lifecycle:
- *  - new match → open ("detected"); an open finding seen again → last_seen;
+ *  - new match → open ("detected"); an open finding seen again is only
+ *    rewritten when its explanation changed (its "last seen" is the asset's
+ *    matched_at);
  *  - no longer matching → resolved ("fixed version installed", "package
  *    removed" or "advisory withdrawn");
  *  - a resolved finding matching again → reopened.
@@ -165,12 +167,16 @@ async function writeFindings(
       and f.package_name = d.package_name and f.package_arch = d.package_arch and f.status = 'resolved'
     returning f.id, f.installed_version`.execute(tx);
   // Still open: refresh what is installed and the fix known today.
-  const still = await sql`
-    update findings f set last_seen = ${now}, installed_version = d.installed_version, fixed_version = d.fixed_version,
+  // Still open: rewrite only what changed (installed version, fix known today, rule).
+  await sql`
+    update findings f set installed_version = d.installed_version, fixed_version = d.fixed_version,
       advisory_id = d.advisory_id, rule = d.rule, source_package = d.source_name, source_version = d.source_version
     from tmp_desired d
     where f.asset_id = d.asset_id and f.vulnerability_id = d.vulnerability_id and f.ecosystem = d.ecosystem
-      and f.package_name = d.package_name and f.package_arch = d.package_arch and f.status = 'open' and f.last_seen < ${now}`.execute(tx);
+      and f.package_name = d.package_name and f.package_arch = d.package_arch and f.status = 'open'
+      and (f.installed_version, f.fixed_version, f.advisory_id, f.rule, f.source_package, f.source_version)
+        is distinct from (d.installed_version, d.fixed_version, d.advisory_id, d.rule, d.source_name, d.source_version)`.execute(tx);
+  const desired = await sql<{ n: number }>`select count(*)::int as n from tmp_desired`.execute(tx);
   const opened = await sql<{ id: string; installed_version: string }>`
     insert into findings (asset_id, vulnerability_id, ecosystem, package_name, package_arch, installed_version, source_package, source_version,
       fixed_version, advisory_id, rule, source, status, first_seen, last_seen)
@@ -181,9 +187,9 @@ async function writeFindings(
     returning id, installed_version`.execute(tx);
   // Resolved: open engine findings in scope that no longer match.
   const resolved = await sql<{ id: string; installed_version: string; reason: string }>`
-    update findings f set status = 'resolved', resolved_at = ${now}
+    update findings f set status = 'resolved', resolved_at = ${now}, last_seen = coalesce(r.matched_at, f.last_seen)
     from (
-      select f2.id,
+      select f2.id, (select ai.matched_at from asset_inventories ai where ai.asset_id = f2.asset_id) as matched_at,
         case
           when f2.advisory_id is null then 'advisory withdrawn'
           when exists (select 1 from asset_packages ap join packages p on p.id = ap.package_id
@@ -209,7 +215,11 @@ async function writeFindings(
   for (let i = 0; i < events.length; i += 5000) {
     await tx.insertInto('finding_events').values(events.slice(i, i + 5000).map((e) => ({ ...e, at: now, run_id: runId }))).execute();
   }
-  return { opened: opened.rows.length, reopened: reopened.rows.length, resolved: resolved.rows.length, stillOpen: Number(still.numAffectedRows ?? 0), events };
+  // Every open finding of the matched assets was seen now.
+  await sql`update asset_inventories ai set matched_at = ${now} from assets a
+    where a.id = ai.asset_id and a.lifecycle = 'active' ${scopeFilter(scope, 'ai.asset_id')}`.execute(tx);
+  const stillOpen = (desired.rows[0]?.n ?? 0) - opened.rows.length - reopened.rows.length;
+  return { opened: opened.rows.length, reopened: reopened.rows.length, resolved: resolved.rows.length, stillOpen, events };
 }
 
 /**
