@@ -184,3 +184,31 @@ describe.skipIf(!fs.existsSync(fixtures))(`engine on the real Debian 12 records$
     }
   }, 120_000);
 });
+
+describe('a feed import re-matches the assets that have a changed package', () => {
+  it('opens findings for a new advisory and resolves them when the feed lowers the fixed version', async () => {
+    const t = await testApp();
+    try {
+      const { token: admin } = await userWithToken(t.database, 'admin', 'root');
+      const feed = (fixed: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/api/feeds/debian/import?source=test',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          payload: JSON.stringify({ openssl: { 'CVE-2026-7777': { description: 'x', releases: { bookworm: { status: 'resolved', fixed_version: fixed, urgency: 'high' } } } } }),
+        });
+      const id = await newAsset(t, admin, 'feed-host');
+      // Inventory first, advisory later: the import itself must find the host.
+      await call(t.app, admin, 'PUT', `/api/assets/${id}/inventory`, { release: 'bookworm', packages: [{ name: 'libssl3', version: '3.0.14-1', arch: 'amd64', sourceName: 'openssl' }] });
+      const first = await feed('3.0.15-1');
+      expect(first.statusCode).toBe(200);
+      expect(first.json().rematch).toEqual({ assets: 1, opened: 1, reopened: 0, resolved: 0 });
+      expect((await openFindings(t, admin, id)).map((f) => `${f.vulnerabilityId} ${f.package}`)).toEqual(['CVE-2026-7777 libssl3']);
+      const second = await feed('3.0.13-1');
+      expect(second.json().rematch).toEqual({ assets: 1, opened: 0, reopened: 0, resolved: 1 });
+      expect(await openFindings(t, admin, id)).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});

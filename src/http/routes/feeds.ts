@@ -39,6 +39,7 @@ export const importSummarySchema = z.object({
   unchanged: z.number().int(),
   aliases: z.number().int().describe('New alias → vulnerability mappings'),
   notModified: z.boolean().optional().describe('The server answered 304 Not Modified: nothing was downloaded'),
+  rematch: z.object({ assets: z.number().int(), opened: z.number().int(), reopened: z.number().int(), resolved: z.number().int() }).optional().describe('Findings re-evaluated on the assets that have a changed package'),
   changedPackages: z.array(z.object({ ecosystem: z.string(), release: z.string(), package: z.string() })).describe('Packages whose advisories were added, changed or removed: re-match the assets that have them'),
   changedVulnerabilities: z.array(z.string()).describe(`Vulnerabilities whose feed data changed (the first ${MAX_LISTED_CHANGES})`),
   changedVulnerabilitiesTruncated: z.boolean(),

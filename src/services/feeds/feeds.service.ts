@@ -5,6 +5,7 @@ import { FeedFormatError, parseKev } from '../../domain/feeds/kev.js';
 import { BadRequestError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
+import { rematchForAdvisories } from '../matching/matching.service.js';
 import { authorize, type Ctx } from '../context.js';
 import { applyDebian, parseDebian } from './debian.js';
 import { applyEpss } from './epss.js';
@@ -97,6 +98,9 @@ export async function importFeed(db: Db, ctx: Ctx, feed: FeedName, payload: Feed
     return summary;
   });
   await refreshStatistics(db, summary);
+  // The advisories changed: re-match the assets that have an affected package (after commit).
+  const rematch = await rematchForAdvisories(db, ctx, summary.changedPackages);
+  if (rematch) summary.rematch = { assets: rematch.assets, opened: rematch.opened, reopened: rematch.reopened, resolved: rematch.resolved };
   return summary;
 }
 

@@ -26,4 +26,6 @@ export interface ImportSummary extends FeedChanges {
   unchanged: number;
   /** Set by a sync whose server answered 304 Not Modified: nothing was downloaded or compared. */
   notModified?: boolean;
+  /** The re-match of the assets that have a package whose advisories changed. */
+  rematch?: { assets: number; opened: number; reopened: number; resolved: number };
 }

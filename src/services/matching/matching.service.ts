@@ -231,3 +231,24 @@ function digestOfEvents(events: { finding_id: string; from_status: string | null
   const rows = [...events].sort((a, b) => (a.finding_id < b.finding_id ? -1 : a.finding_id > b.finding_id ? 1 : 0));
   return sha256Hex(rows.map((r) => canonicalJson({ finding_id: r.finding_id, from_status: r.from_status, to_status: r.to_status, reason: r.reason, installed_version: r.installed_version })).join('\n'));
 }
+
+/**
+ * After an advisory feed changed: re-match only the assets that have one of
+ * the changed (ecosystem, release, source package) combinations installed.
+ */
+export async function rematchForAdvisories(
+  db: Db,
+  ctx: Ctx,
+  changed: readonly { ecosystem: string; release: string; package: string }[],
+): Promise<MatchSummary | null> {
+  const deb = changed.filter((c) => c.ecosystem === 'deb');
+  if (deb.length === 0) return null;
+  const assets = await sql<{ asset_id: string }>`
+    select distinct ap.asset_id
+    from unnest(${sql.val(deb.map((c) => c.release))}::text[], ${sql.val(deb.map((c) => c.package))}::text[]) as ch(release, package)
+    join packages p on p.ecosystem = 'deb' and (p.source_name = ch.package or p.name = ch.package)
+    join asset_packages ap on ap.package_id = p.id
+    join asset_inventories ai on ai.asset_id = ap.asset_id and ai.release = ch.release`.execute(db);
+  if (assets.rows.length === 0) return null;
+  return runMatch(db, ctx, { kind: 'advisory', assetIds: assets.rows.map((r) => r.asset_id) });
+}
