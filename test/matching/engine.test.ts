@@ -98,8 +98,17 @@ describe('matching engine with findings lifecycle (synthetic advisories)', () =>
     const r = await put(pkgs('3.0.15-1~deb12u1', null));
     expect(r.json().match).toMatchObject({ opened: 0, resolved: 3, reopened: 0 });
     const all = (await call(t.app, token, 'GET', `/api/findings?assetId=${assetId}&status=resolved`)).json().items as { id: string; package: string; vulnerabilityId: string }[];
-    const reasons = await Promise.all(all.map(async (x) => `${x.vulnerabilityId} ${x.package}: ${(await call(t.app, token, 'GET', `/api/findings/${x.id}`)).json().history.at(-1).reason}`));
-    expect(reasons.sort()).toEqual(['CVE-2026-0001 libssl3: fixed version installed', 'CVE-2026-0001 openssl: fixed version installed', 'CVE-2026-0003 libcurl4: package removed']);
+    const reasons = await Promise.all(
+      all.map(async (x) => {
+        const last = (await call(t.app, token, 'GET', `/api/findings/${x.id}`)).json().history.at(-1);
+        return `${x.vulnerabilityId} ${x.package}: ${last.reason} (now ${last.installedVersion})`;
+      }),
+    );
+    expect(reasons.sort()).toEqual([
+      'CVE-2026-0001 libssl3: fixed version installed (now 3.0.15-1~deb12u1)',
+      'CVE-2026-0001 openssl: fixed version installed (now 3.0.15-1~deb12u1)',
+      'CVE-2026-0003 libcurl4: package removed (now null)',
+    ]);
     // The unfixed one stays open whatever the version.
     expect((await openFindings(t, token, assetId)).map((x) => x.vulnerabilityId)).toEqual(['CVE-2026-0002', 'CVE-2026-0002']);
   });
@@ -149,6 +158,20 @@ describe('matching engine with findings lifecycle (synthetic advisories)', () =>
     expect(await xmin()).toBe(rowVersion);
     const done = (await call(t.app, token, 'GET', `/api/matching/runs/${run.json().id}`)).json();
     expect(done).toMatchObject({ status: 'done', progress: 100, stats: { assets: 1, opened: 0, resolved: 0 } });
+  });
+
+  it('decommissioning closes the asset\'s open findings with their history; reactivating matches it again (INV-4)', async () => {
+    const before = await openFindings(t, token, assetId);
+    expect(before.length).toBeGreaterThan(0);
+    const dec = await call(t.app, token, 'POST', `/api/assets/${assetId}/decommission`, { reason: 'replaced' });
+    expect(dec.statusCode).toBe(200);
+    expect(await openFindings(t, token, assetId)).toEqual([]);
+    const closed = (await call(t.app, token, 'GET', `/api/findings/${before[0]?.id}`)).json();
+    expect(closed.history.at(-1)).toMatchObject({ from: 'open', to: 'resolved', reason: 'asset decommissioned' });
+    const trail = (await call(t.app, token, 'GET', `/api/audit?action=asset.decommission&entityId=${assetId}`)).json().items;
+    expect(trail[0].after.findingsClosed).toBe(before.length);
+    await call(t.app, token, 'POST', `/api/assets/${assetId}/reactivate`, { reason: 'back' });
+    expect((await openFindings(t, token, assetId)).map((f) => f.id).sort()).toEqual(before.map((f) => f.id).sort());
   });
 });
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { z } from 'zod';
@@ -17,6 +18,7 @@ import * as auditRepo from '../../storage/audit.repo.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
 import { authorize, authorizeAny, type Ctx } from '../context.js';
+import { runMatch } from '../matching/matching.service.js';
 
 export function toAsset(r: repo.AssetRow): Asset {
   const owner = r.owner_user_id
@@ -224,11 +226,11 @@ export async function updateAsset(db: Db, ctx: Ctx, id: string, input: AssetUpda
 /** INV-4: decommissioned assets leave targeting and figures but keep their history. */
 export async function setLifecycle(db: Db, ctx: Ctx, id: string, lifecycle: 'active' | 'decommissioned', reason: string | null): Promise<Asset> {
   authorizeAny(ctx, WRITE);
-  return db.transaction().execute(async (tx) => {
+  const asset = await db.transaction().execute(async (tx) => {
     const before = await repo.getAsset(tx, id);
     if (!before) throw new NotFoundError('Asset');
     await checkOwnScope(tx, ctx, before, {});
-    if (before.lifecycle === lifecycle) return toAsset(before);
+    if (before.lifecycle === lifecycle) return { asset: toAsset(before), changed: false };
     try {
       await tx
         .updateTable('assets')
@@ -238,16 +240,35 @@ export async function setLifecycle(db: Db, ctx: Ctx, id: string, lifecycle: 'act
     } catch (err) {
       uniqueViolation(err, before.hostname, before.fqdn);
     }
+    // INV-4: a retired asset leaves the open figures; its findings keep their history.
+    const closed = lifecycle === 'decommissioned' ? await closeFindingsOf(tx, id) : 0;
     const after = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
     await audit.record(tx, ctx, {
       action: lifecycle === 'decommissioned' ? 'asset.decommission' : 'asset.reactivate',
       entityType: 'asset',
       entityId: id,
       before: snapshot(toAsset(before)),
-      after: { ...snapshot(after), reason },
+      after: { ...snapshot(after), reason, ...(lifecycle === 'decommissioned' ? { findingsClosed: closed } : {}) },
     });
-    return after;
+    return { asset: after, changed: true };
   });
+  // Back in service: what is installed is matched again (after commit).
+  if (asset.changed && lifecycle === 'active') await runMatch(db, ctx, { kind: 'asset', assetIds: [id] });
+  return asset.asset;
+}
+
+async function closeFindingsOf(tx: Tx, assetId: string): Promise<number> {
+  const now = new Date();
+  const closed = await sql<{ id: string; installed_version: string }>`
+    update findings set status = 'resolved', resolved_at = ${now}
+    where asset_id = ${assetId} and status = 'open' returning id, installed_version`.execute(tx);
+  for (let i = 0; i < closed.rows.length; i += 5000) {
+    await tx
+      .insertInto('finding_events')
+      .values(closed.rows.slice(i, i + 5000).map((r) => ({ finding_id: r.id, at: now, from_status: 'open', to_status: 'resolved', reason: 'asset decommissioned', installed_version: r.installed_version, run_id: null })))
+      .execute();
+  }
+  return closed.rows.length;
 }
 
 export async function history(db: Db, ctx: Ctx, id: string): Promise<AuditRecord[]> {

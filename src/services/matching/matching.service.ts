@@ -186,18 +186,19 @@ async function writeFindings(
     on conflict (asset_id, vulnerability_id, ecosystem, package_name, package_arch) do nothing
     returning id, installed_version`.execute(tx);
   // Resolved: open engine findings in scope that no longer match.
-  const resolved = await sql<{ id: string; installed_version: string; reason: string }>`
+  const resolved = await sql<{ id: string; now_installed: string | null; reason: string }>`
     update findings f set status = 'resolved', resolved_at = ${now}, last_seen = coalesce(r.matched_at, f.last_seen)
     from (
-      select f2.id, (select ai.matched_at from asset_inventories ai where ai.asset_id = f2.asset_id) as matched_at,
+      select f2.id, (select ai.matched_at from asset_inventories ai where ai.asset_id = f2.asset_id) as matched_at, cur.version as now_installed,
         case
           when f2.advisory_id is null then 'advisory withdrawn'
-          when exists (select 1 from asset_packages ap join packages p on p.id = ap.package_id
-                       where ap.asset_id = f2.asset_id and p.ecosystem = f2.ecosystem and p.name = f2.package_name and p.arch = f2.package_arch)
-            then 'fixed version installed'
+          when cur.version is not null then 'fixed version installed'
           else 'package removed'
         end as reason
       from findings f2
+      left join lateral (select p.version from asset_packages ap join packages p on p.id = ap.package_id
+                         where ap.asset_id = f2.asset_id and p.ecosystem = f2.ecosystem and p.name = f2.package_name and p.arch = f2.package_arch
+                         limit 1) cur on true
       join assets a on a.id = f2.asset_id and a.lifecycle = 'active'
       where f2.status = 'open' and f2.source = 'engine' ${scopeFilter(scope, 'f2.asset_id')}
         and exists (select 1 from asset_inventories ai where ai.asset_id = f2.asset_id)
@@ -205,12 +206,12 @@ async function writeFindings(
           and d.ecosystem = f2.ecosystem and d.package_name = f2.package_name and d.package_arch = f2.package_arch)
     ) r
     where f.id = r.id
-    returning f.id, f.installed_version, r.reason`.execute(tx);
+    returning f.id, r.now_installed, r.reason`.execute(tx);
 
-  const events: { finding_id: string; from_status: string | null; to_status: string; reason: string; installed_version: string }[] = [
+  const events: { finding_id: string; from_status: string | null; to_status: string; reason: string; installed_version: string | null }[] = [
     ...opened.rows.map((r) => ({ finding_id: r.id, from_status: null, to_status: 'open', reason: 'detected', installed_version: r.installed_version })),
     ...reopened.rows.map((r) => ({ finding_id: r.id, from_status: 'resolved', to_status: 'open', reason: 'vulnerable version installed again', installed_version: r.installed_version })),
-    ...resolved.rows.map((r) => ({ finding_id: r.id, from_status: 'open', to_status: 'resolved', reason: r.reason, installed_version: r.installed_version })),
+    ...resolved.rows.map((r) => ({ finding_id: r.id, from_status: 'open', to_status: 'resolved', reason: r.reason, installed_version: r.now_installed })),
   ];
   for (let i = 0; i < events.length; i += 5000) {
     await tx.insertInto('finding_events').values(events.slice(i, i + 5000).map((e) => ({ ...e, at: now, run_id: runId }))).execute();
@@ -227,7 +228,7 @@ async function writeFindings(
  * in a run, so finding id alone orders them; uuid order is the order of their lower-case hex text): the audit record
  * carries it. Computed from the events as written, the same digest as reading them back ordered by (finding_id, id).
  */
-function digestOfEvents(events: { finding_id: string; from_status: string | null; to_status: string; reason: string; installed_version: string }[]): string {
+function digestOfEvents(events: { finding_id: string; from_status: string | null; to_status: string; reason: string; installed_version: string | null }[]): string {
   const rows = [...events].sort((a, b) => (a.finding_id < b.finding_id ? -1 : a.finding_id > b.finding_id ? 1 : 0));
   return sha256Hex(rows.map((r) => canonicalJson({ finding_id: r.finding_id, from_status: r.from_status, to_status: r.to_status, reason: r.reason, installed_version: r.installed_version })).join('\n'));
 }

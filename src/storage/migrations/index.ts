@@ -2,14 +2,14 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_asset_search.js';
 import * as m0003 from './0003_vulnerabilities.js';
-import * as m0006 from './0006_match_seen.js';
-import * as m0005 from './0005_register.js';
+import * as m0004 from './0004_register.js';
+import * as m0005 from './0005_match_seen.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_asset_search': m0002,
   '0003_vulnerabilities': m0003,
-  '0005_register': m0005,
-  '0006_match_seen': m0006,
+  '0004_register': m0004,
+  '0005_match_seen': m0005,
 };
