@@ -2,10 +2,14 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { executeRun } from '../services/matching/runs.service.js';
 import type { Database } from '../storage/db.js';
+import type { Config } from '../lib/config.js';
+import { systemPrincipal } from '../domain/auth/principal.js';
+import { FEEDS } from '../services/feeds/types.js';
+import { syncFeed } from '../services/feeds/sync.js';
 import type { JobQueue } from './queue.js';
 
 /** The jobs every process knows. Capabilities add theirs here as they arrive. */
-export function defineJobs(queue: JobQueue, database: Database, logger: Logger): void {
+export function defineJobs(queue: JobQueue, database: Database, logger: Logger, config: Pick<Config, 'feedSyncCron' | 'feedSyncReleases'>): void {
   queue.define({
     name: 'maintenance.purge-sessions',
     version: 1,
@@ -29,4 +33,27 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger):
       await executeRun(database.db, payload.runId, payload.requestedBy);
     },
   });
+
+  // Daily feed sync from the public sources (PATCHLOOP_FEED_SYNC); each feed on its own, so one failing source does not stop the others.
+  if (config.feedSyncCron) {
+    queue.define({
+      name: 'feeds.sync-all',
+      version: 1,
+      schema: z.object({}),
+      cron: config.feedSyncCron,
+      retryLimit: 1,
+      batchSize: 1,
+      async handler() {
+        const ctx = { principal: systemPrincipal('scheduled feed sync'), requestId: null };
+        for (const feed of FEEDS) {
+          try {
+            const s = await syncFeed(database.db, ctx, feed, { releases: feed === 'debian' ? config.feedSyncReleases : undefined });
+            logger.info({ feed, added: s.added, changed: s.changed, removed: s.removed, notModified: s.notModified ?? false }, 'feed synced');
+          } catch (err) {
+            logger.error({ feed, err }, 'feed sync failed');
+          }
+        }
+      },
+    });
+  }
 }

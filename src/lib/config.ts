@@ -24,6 +24,11 @@ const envSchema = z.object({
   PATCHLOOP_BODY_LIMIT_MB: z.coerce.number().positive().max(1024).default(10),
   PATCHLOOP_JOBS_IN_SERVER: bool.default(true),
   PATCHLOOP_TRUST_PROXY: bool.default(false),
+  PATCHLOOP_FEED_SYNC: z
+    .string()
+    .regex(/^(off|(\S+\s+){4}\S+)$/, 'must be a five-field cron expression (UTC) or "off"')
+    .default('30 4 * * *'),
+  PATCHLOOP_FEED_SYNC_RELEASES: z.string().regex(/^[a-z0-9,-]+$/, 'must be release codenames separated by commas').default('bookworm,trixie'),
   OIDC_ISSUER: z.url().optional(),
   OIDC_CLIENT_ID: z.string().min(1).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -45,6 +50,9 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly jobsInServer: boolean;
   readonly trustProxy: boolean;
+  /** Cron (UTC) of the daily feed sync, or null when off (offline sites import files instead). */
+  readonly feedSyncCron: string | null;
+  readonly feedSyncReleases: readonly string[];
   readonly oidc:
     | {
         readonly issuer: string;
@@ -88,6 +96,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: Math.floor(e.PATCHLOOP_BODY_LIMIT_MB * 1024 * 1024),
     jobsInServer: e.PATCHLOOP_JOBS_IN_SERVER,
     trustProxy: e.PATCHLOOP_TRUST_PROXY,
+    feedSyncCron: e.PATCHLOOP_FEED_SYNC === 'off' ? null : e.PATCHLOOP_FEED_SYNC,
+    feedSyncReleases: Object.freeze(e.PATCHLOOP_FEED_SYNC_RELEASES.split(',').filter(Boolean)),
     oidc: e.OIDC_ISSUER
       ? Object.freeze({
           issuer: e.OIDC_ISSUER,

@@ -34,7 +34,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const applied = await migrate(database.db);
     if (applied.length) logger.info({ applied }, 'database migrated');
     const jobs = new JobQueue(database, logger);
-    defineJobs(jobs, database, logger);
+    defineJobs(jobs, database, logger, config);
     await jobs.start({ work: config.jobsInServer });
     const localOperatorToken = randomSecret('plo_');
     const oidc = config.oidc ? await createOidcClient(config, logger) : undefined;

@@ -12,7 +12,7 @@ export async function startWorker(config: Config, logger: Logger) {
   const database = await openDatabase(config);
   await migrate(database.db);
   const jobs = new JobQueue(database, logger);
-  defineJobs(jobs, database, logger);
+  defineJobs(jobs, database, logger, config);
   await jobs.start({ work: true });
   logger.info('worker ready');
   return {

@@ -102,6 +102,8 @@ describe('configuration is validated once at start', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must be a postgres/);
     expect(() => loadConfig({ OIDC_ISSUER: 'https://id.example' })).toThrow(/OIDC_CLIENT_ID/);
     expect(() => loadConfig({ PATCHLOOP_JOBS_IN_SERVER: 'maybe' })).toThrow(/PATCHLOOP_JOBS_IN_SERVER/);
+    expect(() => loadConfig({ PATCHLOOP_FEED_SYNC: 'daily' })).toThrow(/PATCHLOOP_FEED_SYNC: must be a five-field cron/);
+    expect(loadConfig({ PATCHLOOP_FEED_SYNC: 'off' }).feedSyncCron).toBeNull();
   });
   it('uses safe defaults', () => {
     const c = loadConfig({});
