@@ -222,3 +222,37 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
     </button>
   );
 }
+
+/** Table head whose sortable columns are buttons; aria-sort tells assistive technology the current order. */
+export function SortableHead({
+  columns,
+  sort,
+  order,
+  onSort,
+}: {
+  columns: readonly { key: string; label: string; sort?: string }[];
+  sort: string;
+  order: 'asc' | 'desc';
+  onSort: (sort: string) => void;
+}) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c.key} scope="col" aria-sort={c.sort && sort === c.sort ? (order === 'asc' ? 'ascending' : 'descending') : undefined}>
+            {c.sort ? (
+              <button type="button" className="sort" onClick={() => onSort(c.sort as string)}>
+                {c.label}
+                <span aria-hidden="true" className="sort-mark">
+                  {sort === c.sort ? (order === 'asc' ? ' ▲' : ' ▼') : ''}
+                </span>
+              </button>
+            ) : (
+              c.label
+            )}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

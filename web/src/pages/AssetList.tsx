@@ -2,7 +2,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import type { Asset, AssetQuery } from '../api.js';
 import { api, withQuery } from '../api.js';
-import { Badge, ErrorBanner, Spinner, useLoad, useSession } from '../components.js';
+import { Badge, ErrorBanner, SortableHead, Spinner, useLoad, useSession } from '../components.js';
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES, SYSTEM_TYPES, formatTime, label } from '../labels.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 
@@ -173,24 +173,7 @@ export function AssetListPage() {
       {first.data && (
         <div className="table-wrap">
           <table className="data">
-            <thead>
-              <tr>
-                {COLUMNS.map((c) => (
-                  <th key={c.key} scope="col" aria-sort={c.sort && sort === c.sort ? (order === 'asc' ? 'ascending' : 'descending') : undefined}>
-                    {c.sort ? (
-                      <button type="button" className="sort" onClick={() => toggleSort(c.sort as string)}>
-                        {c.label}
-                        <span aria-hidden="true" className="sort-mark">
-                          {sort === c.sort ? (order === 'asc' ? ' ▲' : ' ▼') : ''}
-                        </span>
-                      </button>
-                    ) : (
-                      c.label
-                    )}
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <SortableHead columns={COLUMNS} sort={sort} order={order === 'desc' ? 'desc' : 'asc'} onSort={toggleSort} />
             <tbody>
               {items.map((a) => (
                 <tr key={a.id} className={a.lifecycle === 'decommissioned' ? 'row-muted' : undefined}>

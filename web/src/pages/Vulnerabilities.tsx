@@ -1,7 +1,7 @@
 /** The vulnerability register: what affects the fleet, with CVSS, EPSS, KEV and counts; filters and sort live in the URL. */
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, type VulnerabilitySummary, type VulnQuery, withQuery } from '../api.js';
-import { ErrorBanner, Spinner, useLoad } from '../components.js';
+import { ErrorBanner, SortableHead, Spinner, useLoad } from '../components.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 import { Cvss, Epss, KevBadge, ReevaluateButton, SEVERITIES } from '../vulns.js';
 
@@ -150,24 +150,7 @@ export function VulnerabilitiesPage() {
       {first.data && (
         <div className="table-wrap">
           <table className="data">
-            <thead>
-              <tr>
-                {COLUMNS.map((c) => (
-                  <th key={c.key} scope="col" aria-sort={c.sort && sort === c.sort ? (order === 'asc' ? 'ascending' : 'descending') : undefined}>
-                    {c.sort ? (
-                      <button type="button" className="sort" onClick={() => toggleSort(c.sort as string)}>
-                        {c.label}
-                        <span aria-hidden="true" className="sort-mark">
-                          {sort === c.sort ? (order === 'asc' ? ' ▲' : ' ▼') : ''}
-                        </span>
-                      </button>
-                    ) : (
-                      c.label
-                    )}
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <SortableHead columns={COLUMNS} sort={sort} order={order} onSort={toggleSort} />
             <tbody>
               {items.map((v) => (
                 <tr key={v.id}>
