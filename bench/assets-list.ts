@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
+import { createDatabase, dropDatabase, machine } from './support/machine.js';
 import os from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/http/app.js';
 import { loadConfig } from '../src/lib/config.js';
@@ -95,47 +94,6 @@ class QueryTimer implements KyselyPlugin {
   }
 }
 
-function machine(): Record<string, string> {
-  let cpu = os.cpus()[0]?.model ?? 'unknown';
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m?.[1]) cpu = m[1].trim();
-  } catch {
-    /* not Linux */
-  }
-  return {
-    cpu,
-    cores: String(os.availableParallelism?.() ?? os.cpus().length),
-    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  };
-}
-
-async function createDatabase(adminUrl: string): Promise<{ url: string; name: string }> {
-  const name = `patchloop_bench_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${randomBytes(2).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), name };
-}
-
-async function dropDatabase(adminUrl: string, name: string) {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists ${name} with (force)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 export async function runAssetsList(opts: AssetsListOptions): Promise<{ ok: boolean; p95: number }> {
   const log = (s: string) => process.stdout.write(`${s}\n`);
   const t0 = performance.now();
@@ -146,7 +104,7 @@ export async function runAssetsList(opts: AssetsListOptions): Promise<{ ok: bool
     const pgl = await PGlite.create({ parsers: { 20: Number }, extensions: { pg_trgm } });
     database = wrapPGlite(pgl);
   } else {
-    const created = await createDatabase(opts.databaseUrl);
+    const created = await createDatabase(opts.databaseUrl, 'assets');
     dbName = created.name;
     database = openPostgres(created.url);
     log(`database: ${created.url}${opts.keep ? ' (kept: --keep)' : ' (dropped at the end)'}`);
