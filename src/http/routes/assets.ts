@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assetCreateSchema, assetListQuerySchema, assetSchema, assetUpdateSchema } from '../../domain/assets/asset.js';
 import { text } from '../../domain/text.js';
+import * as assetsCsv from '../../services/assets/assets-csv.service.js';
 import * as assets from '../../services/assets/assets.service.js';
 import type { Db } from '../../storage/db.js';
 import { errorResponses } from '../problem.js';
@@ -55,7 +56,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
       response: { 200: z.string().describe('CSV'), ...errorResponses },
     },
   }, async (req, reply) => {
-    const body = await startStream(assets.exportCsv(db, ctxOf(req), { ...req.query, limit: 500 }), (chunk) => chunk);
+    const body = await startStream(assetsCsv.exportCsv(db, ctxOf(req), { ...req.query, limit: 500 }), (chunk) => chunk);
     return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="assets.csv"').send(body as never);
   });
 
@@ -74,7 +75,7 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
         ...errorResponses,
       },
     },
-  }, (req) => assets.importCsv(db, ctxOf(req), req.body, { dryRun: req.query.dryRun === 'true' }));
+  }, (req) => assetsCsv.importCsv(db, ctxOf(req), req.body, { dryRun: req.query.dryRun === 'true' }));
 
   r.post('/api/assets', {
     config: { permission: ASSET_WRITE },
