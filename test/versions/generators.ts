@@ -76,7 +76,11 @@ export const pep440Version = fc
   // every generated string starts with a release number
   .filter((s) => /^v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*/.test(s));
 
-/** Maven versions as published: starting with a number (ComparableVersion itself is not transitive for versions that start with a qualifier, e.g. "ga-cr" < "final" < "x" < "ga-cr"). */
+/**
+ * Maven versions as published, starting with a number. ComparableVersion is not transitive
+ * (see properties.test.ts), so only reflexivity and antisymmetry are properties here; the
+ * oracle test compares with the real ComparableVersion where its jar is available.
+ */
 export const mavenVersion = fc
   .array(fc.oneof(num, fc.constantFrom('alpha', 'a', 'beta', 'b', 'milestone', 'm', 'rc', 'cr', 'SNAPSHOT', 'ga', 'final', 'release', 'sp', 'foo', 'RC', 'x')), { minLength: 1, maxLength: 5 })
   .chain((parts) => fc.array(fc.constantFrom('.', '-', ''), { minLength: parts.length - 1, maxLength: parts.length - 1 }).map((seps) => parts.map((p, i) => (i === 0 ? p : `${seps[i - 1]}${p}`)).join('')))
