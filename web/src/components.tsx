@@ -256,3 +256,35 @@ export function SortableHead({
     </thead>
   );
 }
+
+/**
+ * A cursor-paged list: the first page reloads when `key` changes; "load more"
+ * appends the following pages and starts over with a new key.
+ */
+export function usePagedList<P extends { items: unknown[]; nextCursor: string | null }>(fetchPage: (cursor?: string) => Promise<P>, key: string) {
+  const first = useLoad(() => fetchPage(), key);
+  const [more, setMore] = useState<{ items: P['items']; nextCursor: string | null } | null>(null);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new query starts from the first page
+  useEffect(() => {
+    setMore(null);
+    setMoreError(null);
+  }, [key]);
+  const items = [...(first.data?.items ?? []), ...(more?.items ?? [])] as P['items'];
+  const nextCursor = more ? more.nextCursor : (first.data?.nextCursor ?? null);
+  const loadMore = async () => {
+    if (!nextCursor) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    try {
+      const page = await fetchPage(nextCursor);
+      setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
+    } catch (err) {
+      setMoreError(err);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+  return { first, items, nextCursor, loadMore, loadingMore, moreError };
+}

@@ -1,8 +1,8 @@
 /** Asset list: search, filters, sortable columns and cursor pagination; the filters live in the URL. */
 import { type FormEvent, useEffect, useState } from 'react';
-import type { Asset, AssetQuery } from '../api.js';
+import type { AssetQuery } from '../api.js';
 import { api, withQuery } from '../api.js';
-import { Badge, ErrorBanner, SortableHead, Spinner, useLoad, useSession } from '../components.js';
+import { Badge, ErrorBanner, SortableHead, Spinner, useLoad, usePagedList, useSession } from '../components.js';
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES, SYSTEM_TYPES, formatTime, label } from '../labels.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 
@@ -43,35 +43,11 @@ export function AssetListPage() {
   const urlQ = query.q ?? '';
   useEffect(() => setQ(urlQ), [urlQ]);
 
-  const first = useLoad(() => api.listAssets({ ...query, limit: PAGE_SIZE }), queryKey);
-  const [more, setMore] = useState<{ items: Asset[]; nextCursor: string | null } | null>(null);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new query starts from the first page
-  useEffect(() => {
-    setMore(null);
-    setMoreError(null);
-  }, [queryKey]);
+  const { first, items, nextCursor, loadMore, loadingMore, moreError } = usePagedList((cursor?: string) => api.listAssets({ ...query, limit: PAGE_SIZE, cursor }), queryKey);
 
   const facets = useLoad(() => api.assetFacets(), 'facets');
   const teams = useLoad(() => api.listTeams(), 'teams');
 
-  const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
-  const nextCursor = more ? more.nextCursor : (first.data?.nextCursor ?? null);
-
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await api.listAssets({ ...query, limit: PAGE_SIZE, cursor: nextCursor });
-      setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
-    } catch (err) {
-      setMoreError(err);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   const submitSearch = (e: FormEvent) => {
     e.preventDefault();

@@ -1,7 +1,7 @@
 /** The findings register: one row per (asset, vulnerability, package) with the fix; status, asset, vulnerability and package filters live in the URL. */
 import { type FormEvent, useEffect, useState } from 'react';
-import { api, type Finding, type FindingQuery, withQuery } from '../api.js';
-import { Badge, ErrorBanner, Spinner, useLoad } from '../components.js';
+import { api, type FindingQuery, withQuery } from '../api.js';
+import { Badge, ErrorBanner, Spinner, useLoad, usePagedList } from '../components.js';
 import { formatTime } from '../labels.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 import { ReevaluateButton } from '../vulns.js';
@@ -30,31 +30,8 @@ export function FindingsPage() {
   useEffect(() => setVuln(vulnerabilityId ?? ''), [vulnerabilityId]);
   useEffect(() => setPkgText(pkg ?? ''), [pkg]);
 
-  const first = useLoad(() => api.listFindings({ ...query, limit: PAGE_SIZE }), queryKey);
+  const { first, items, nextCursor, loadMore, loadingMore, moreError } = usePagedList((cursor?: string) => api.listFindings({ ...query, limit: PAGE_SIZE, cursor }), queryKey);
   const asset = useLoad(() => (assetId ? api.getAsset(assetId).catch(() => null) : Promise.resolve(null)), assetId ?? '');
-  const [more, setMore] = useState<{ items: Finding[]; nextCursor: string | null } | null>(null);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new query starts from the first page
-  useEffect(() => {
-    setMore(null);
-    setMoreError(null);
-  }, [queryKey]);
-  const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
-  const nextCursor = more ? more.nextCursor : (first.data?.nextCursor ?? null);
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await api.listFindings({ ...query, limit: PAGE_SIZE, cursor: nextCursor });
-      setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
-    } catch (err) {
-      setMoreError(err);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setFilter({ vulnerabilityId: vuln.trim() || undefined, package: pkgText.trim() || undefined });

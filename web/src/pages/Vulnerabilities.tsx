@@ -1,7 +1,7 @@
 /** The vulnerability register: what affects the fleet, with CVSS, EPSS, KEV and counts; filters and sort live in the URL. */
 import { type FormEvent, useEffect, useState } from 'react';
-import { api, type VulnerabilitySummary, type VulnQuery, withQuery } from '../api.js';
-import { ErrorBanner, SortableHead, Spinner, useLoad } from '../components.js';
+import { api, type VulnQuery, withQuery } from '../api.js';
+import { ErrorBanner, SortableHead, Spinner, usePagedList } from '../components.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 import { Cvss, Epss, KevBadge, ReevaluateButton, SEVERITIES } from '../vulns.js';
 
@@ -39,31 +39,7 @@ export function VulnerabilitiesPage() {
   const [minCvss, setMinCvss] = useState(query.minCvss ?? '');
   const [minEpss, setMinEpss] = useState(query.minEpss ?? '');
 
-  const first = useLoad(() => api.listVulnerabilities({ ...query, limit: PAGE_SIZE }), queryKey);
-  const [more, setMore] = useState<{ items: VulnerabilitySummary[]; nextCursor: string | null } | null>(null);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new query starts from the first page
-  useEffect(() => {
-    setMore(null);
-    setMoreError(null);
-  }, [queryKey]);
-  const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
-  const nextCursor = more ? more.nextCursor : (first.data?.nextCursor ?? null);
-
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await api.listVulnerabilities({ ...query, limit: PAGE_SIZE, cursor: nextCursor });
-      setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
-    } catch (err) {
-      setMoreError(err);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  const { first, items, nextCursor, loadMore, loadingMore, moreError } = usePagedList((cursor?: string) => api.listVulnerabilities({ ...query, limit: PAGE_SIZE, cursor }), queryKey);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
