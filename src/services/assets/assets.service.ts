@@ -81,14 +81,14 @@ async function checkOwner(tx: Tx, input: { ownerUserId?: string | null; ownerTea
   if (problems.length) throw new ValidationError('The owner does not exist', problems);
 }
 
-const WRITE = ['asset:write', 'asset:write_own'] as const;
+export const WRITE = ['asset:write', 'asset:write_own'] as const;
 
 /**
  * Scope of asset:write_own (system owners): assets owned by the caller or by
  * one of the caller's teams, and only those as new owners. asset:write
  * (analysts, administrators) covers every asset.
  */
-async function checkOwnScope(tx: Tx, ctx: Ctx, current: { owner_user_id: string | null; owner_team_id: string | null } | null, next: { ownerUserId?: string | null; ownerTeamId?: string | null }) {
+export async function checkOwnScope(tx: Tx, ctx: Ctx, current: { owner_user_id: string | null; owner_team_id: string | null } | null, next: { ownerUserId?: string | null; ownerTeamId?: string | null }) {
   if (ctx.principal.permissions.has('asset:write')) return;
   const me = ctx.principal.userId;
   const teams = me ? (await tx.selectFrom('team_members').select('team_id').where('user_id', '=', me).execute()).map((t) => t.team_id) : [];

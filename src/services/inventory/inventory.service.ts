@@ -3,9 +3,10 @@ import type { Inventory } from '../../domain/inventory/inventory.js';
 import { packageKey } from '../../domain/inventory/inventory.js';
 import { compareDpkg } from '../../domain/versions/dpkg.js';
 import { sha256Hex } from '../../lib/crypto.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
+import { checkOwnScope, WRITE } from '../assets/assets.service.js';
 import { authorizeAny, type Ctx } from '../context.js';
 import { type MatchSummary, runMatch } from '../matching/matching.service.js';
 
@@ -50,7 +51,7 @@ async function packageIds(tx: Tx, ecosystem: string, pkgs: Inventory['packages']
  * the change in the audit trail, then re-matches that asset only.
  */
 export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inventory): Promise<InventorySummary> {
-  authorizeAny(ctx, ['asset:write', 'asset:write_own']);
+  authorizeAny(ctx, WRITE);
   const problems = [];
   const seen = new Set<string>();
   for (const [i, p] of inv.packages.entries()) {
@@ -72,11 +73,7 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
   const result = await db.transaction().execute(async (tx) => {
     const asset = await tx.selectFrom('assets').select(['id', 'owner_user_id', 'owner_team_id', 'lifecycle']).where('id', '=', assetId).forUpdate().executeTakeFirst();
     if (!asset) throw new NotFoundError('Asset');
-    if (!ctx.principal.permissions.has('asset:write') && ctx.principal.permissions.has('asset:write_own')) {
-      const me = ctx.principal.userId;
-      const teams = me ? (await tx.selectFrom('team_members').select('team_id').where('user_id', '=', me).execute()).map((t) => t.team_id) : [];
-      if (asset.owner_user_id !== me && !(asset.owner_team_id && teams.includes(asset.owner_team_id))) throw new ForbiddenError('You can change only assets that you or your teams own');
-    }
+    await checkOwnScope(tx, ctx, asset, {});
     const previous = await tx.selectFrom('asset_inventories').selectAll().where('asset_id', '=', assetId).executeTakeFirst();
     const now = new Date();
     if (previous && previous.digest === digest && previous.release === inv.release) {
