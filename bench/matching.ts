@@ -130,8 +130,12 @@ interface DbResult {
   fullMatchMs: number;
   fullSummary: Awaited<ReturnType<typeof runMatch>>;
   rematch: number[];
+  typicalPut: number[];
+  typicalMatch: number[];
+  typicalChanged: number[];
   checkinPut: number[];
   checkinMatch: number[];
+  checkinChanged: number[];
   findings: number;
   events: number;
   assetPackages: number;
@@ -181,7 +185,7 @@ async function endToEnd(
     putMatchMs.push(r.match?.ms ?? 0);
   }
 
-  // (b) Bulk path for the rest: the same rows putInventory stores (packages, asset_packages, asset_inventories), set-based.
+  // (b) Bulk path for the rest: the same rows putInventory stores (package_names, packages, asset_inventories), set-based.
   const tb = performance.now();
   const usedVariants = new Uint8Array(fleet.variants.length);
   for (let h = putN; h < n; h++) for (const v of hostVariants(fleet, h)) usedVariants[v] = 1;
@@ -191,8 +195,13 @@ async function endToEnd(
     const c = wanted.slice(i, i + 5000).map((v) => fleet.variants[v] as Variant);
     const cols = [c.map((x) => x.name), c.map((x) => x.version), c.map((x) => x.arch), c.map((x) => x.source), c.map((x) => x.sourceVersion)];
     await database.executeSql(
-      `insert into packages (ecosystem, name, version, arch, source_name, source_version)
-       select 'deb', * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) on conflict do nothing`,
+      `insert into package_names (ecosystem, name, arch) select distinct 'deb', n, a from unnest($1::text[], $2::text[]) as t(n, a) on conflict do nothing`,
+      [cols[0], cols[2]],
+    );
+    await database.executeSql(
+      `insert into packages (ecosystem, name, version, arch, source_name, source_version, name_id)
+       select 'deb', t.*, n.id from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as t(name, version, arch, src, srcv)
+       join package_names n on n.ecosystem = 'deb' and n.name = t.name and n.arch = t.arch on conflict do nothing`,
       cols,
     );
   }
@@ -207,26 +216,24 @@ async function endToEnd(
   const CHUNK_HOSTS = 100;
   const now = new Date().toISOString();
   for (let h0 = putN; h0 < n; h0 += CHUNK_HOSTS) {
-    const assetCol: string[] = [];
-    const pkgCol: number[] = [];
-    const inv: [string, number, string][] = [];
+    const inv: [string, number, string, string][] = [];
     for (let h = h0; h < Math.min(n, h0 + CHUNK_HOSTS); h++) {
       const id = ids[h] as string;
       const vs = hostVariants(fleet, h);
       const keys: string[] = [];
+      const pids: number[] = [];
       for (const v of vs) {
-        assetCol.push(id);
-        pkgCol.push(variantPkg[v] as number);
+        pids.push(variantPkg[v] as number);
         const x = fleet.variants[v] as Variant;
         keys.push(packageKey({ name: x.name, version: x.version, arch: x.arch, sourceName: x.source, sourceVersion: x.sourceVersion }));
       }
-      inv.push([id, vs.length, createHash('sha256').update(keys.sort().join('\n')).digest('hex')]);
+      pids.sort((a, b) => a - b);
+      inv.push([id, vs.length, createHash('sha256').update(keys.sort().join('\n')).digest('hex'), `{${pids.join(',')}}`]);
     }
-    await database.executeSql(`insert into asset_packages (asset_id, package_id) select * from unnest($1::uuid[], $2::bigint[])`, [assetCol, pkgCol]);
     await database.executeSql(
-      `insert into asset_inventories (asset_id, distro, release, source, collected_at, package_count, digest)
-       select a, 'debian', 'bookworm', 'bench', $4::timestamptz, c, d from unnest($1::uuid[], $2::int[], $3::text[]) t(a, c, d)`,
-      [inv.map((x) => x[0]), inv.map((x) => x[1]), inv.map((x) => x[2]), now],
+      `insert into asset_inventories (asset_id, distro, release, source, collected_at, package_count, digest, package_ids)
+       select a, 'debian', 'bookworm', 'bench', $5::timestamptz, c, d, p::int[] from unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) t(a, c, d, p)`,
+      [inv.map((x) => x[0]), inv.map((x) => x[1]), inv.map((x) => x[2]), inv.map((x) => x[3]), now],
     );
   }
   const bulkMs = performance.now() - tb;
@@ -241,7 +248,7 @@ async function endToEnd(
   const fullMatchMs = performance.now() - tm;
   const totalMs = performance.now() - t0;
   const counts = (await database.executeSql(
-    `select (select count(*) from findings) as findings, (select count(*) from finding_events) as events, (select count(*) from asset_packages) as ap`,
+    `select (select count(*) from findings) as findings, (select count(*) from finding_events) as events, (select sum(cardinality(package_ids)) from asset_inventories) as ap`,
   )).rows[0] as { findings: number; events: number; ap: number };
   await database.executeSql('analyze');
 
@@ -250,7 +257,7 @@ async function endToEnd(
   let sampleChecked = 0;
   for (const [h, theirs] of debsecanKeys) {
     if (h >= n || sampleChecked >= opts.dbCheckHosts) continue;
-    const rows = (await database.executeSql(`select vulnerability_id as v, package_name as p from findings where asset_id = $1 and status = 'open'`, [ids[h]])).rows as { v: string; p: string }[];
+    const rows = (await database.executeSql(`select v.id as v, p.name as p from findings f join packages p on p.id = f.package_id join vulnerabilities v on v.num = f.vulnerability_num where f.asset_id = $1 and f.status = 'open'`, [ids[h]])).rows as { v: string; p: string }[];
     const d = diff(rows.map((r) => `${r.v} ${r.p}`).sort(), theirs);
     if (d.missing.length || d.extra.length) {
       sampleDiffs++;
@@ -268,30 +275,39 @@ async function endToEnd(
     await runMatch(database.db, ctx, { kind: 'asset', assetIds: [ids[pick(i)] as string] });
     rematch.push(performance.now() - t);
   }
-  const checkinPut: number[] = [];
-  const checkinMatch: number[] = [];
-  for (let i = 0; i < Math.min(20, opts.rematchSamples); i++) {
-    const h = pick(1000 + i);
-    // A check-in: the host took all its pending security updates.
+  const up = new Map(fleet.variants.filter((v) => v.origin === 1).map((v) => [v.name, v]));
+  // A check-in: the host took some (`limit`) or all of its pending security updates.
+  const checkIn = async (h: number, limit: number, put: number[], match: number[], changed: number[]) => {
     const inv = inventoryOf(fleet, h);
-    const up = new Map(fleet.variants.filter((v) => v.origin === 1).map((v) => [v.name, v]));
+    let n = 0;
     inv.packages = inv.packages.map((p) => {
       const s = up.get(p.name);
-      return s ? { name: s.name, version: s.version, arch: s.arch, sourceName: s.source, sourceVersion: s.sourceVersion } : p;
+      if (!s || s.version === p.version || n >= limit) return p;
+      n++;
+      return { name: s.name, version: s.version, arch: s.arch, sourceName: s.source, sourceVersion: s.sourceVersion };
     });
     const t = performance.now();
     const r = await putInventory(database.db, ctx, ids[h] as string, inv);
-    checkinPut.push(performance.now() - t);
-    checkinMatch.push(r.match?.ms ?? 0);
-  }
+    put.push(performance.now() - t);
+    match.push(r.match?.ms ?? 0);
+    changed.push(n);
+  };
+  const typicalPut: number[] = [];
+  const typicalMatch: number[] = [];
+  const typicalChanged: number[] = [];
+  for (let i = 0; i < 5; i++) await checkIn(pick(2000 + i), 3, [], [], []);
+  for (let i = 0; i < opts.rematchSamples; i++) await checkIn(pick(3000 + i), 3, typicalPut, typicalMatch, typicalChanged);
+  const checkinPut: number[] = [];
+  const checkinMatch: number[] = [];
+  const checkinChanged: number[] = [];
+  for (let i = 0; i < Math.min(20, opts.rematchSamples); i++) await checkIn(pick(1000 + i), Number.POSITIVE_INFINITY, checkinPut, checkinMatch, checkinChanged);
 
   const explain: string[] = [];
   if (opts.explain) {
     const one = ids[pick(3)] as string;
-    const q = `explain (analyze, buffers) select distinct p.id, p.name, p.source_name, p.source_version, ai.release
-      from asset_packages ap join asset_inventories ai on ai.asset_id = ap.asset_id join assets a on a.id = ap.asset_id and a.lifecycle = 'active'
-      join packages p on p.id = ap.package_id and p.ecosystem = 'deb' where true and ap.asset_id = any($1::uuid[])`;
-    explain.push(...((await database.executeSql(q, [[one]])).rows as Record<string, string>[]).map((r) => Object.values(r)[0] as string));
+    const q = `explain (analyze, buffers) select id, vulnerability_num, name_id, package_id, advisory_id, fixed_version, status from findings
+      where asset_id = $1 and source = 'engine'`;
+    explain.push(...((await database.executeSql(q, [one])).rows as Record<string, string>[]).map((r) => Object.values(r)[0] as string));
   }
   let dbSizeMiB: number | null = null;
   try {
@@ -310,8 +326,12 @@ async function endToEnd(
     fullMatchMs,
     fullSummary,
     rematch,
+    typicalPut,
+    typicalMatch,
+    typicalChanged,
     checkinPut,
     checkinMatch,
+    checkinChanged,
     findings: Number(counts.findings),
     events: Number(counts.events),
     assetPackages: Number(counts.ap),
@@ -335,15 +355,18 @@ function printDb(r: DbResult) {
       [
         ['assets (insert)', s1(r.assetsMs), ''],
         [`putInventory × ${r.putMs.length}`, s1(r.putMs.reduce((a, b) => a + b, 0)), `per host p50 ${ms(put.p50)} ms, p95 ${ms(put.p95)} ms (of which runMatch p50 ${ms(summarise(r.putMatchMs).p50)} ms)`],
-        [`bulk load × ${n0(r.hosts - r.putMs.length)}`, s1(r.bulkMs), 'packages, asset_packages, asset_inventories (unnest, 100 hosts a statement)'],
+        [`bulk load × ${n0(r.hosts - r.putMs.length)}`, s1(r.bulkMs), 'package_names, packages, asset_inventories with package id arrays (unnest, 100 hosts a statement)'],
         ['vacuum (analyze)', s1(r.analyzeMs), ''],
         ['runMatch full', s1(r.fullMatchMs), `${n0(r.fullSummary.packagesEvaluated)} distinct packages; opened ${n0(r.fullSummary.opened)}, still open ${n0(r.fullSummary.stillOpen)}`],
         ['total (load + match + store)', s1(r.totalMs), ''],
       ],
     ),
   );
-  log(`one host re-match (runMatch assetIds: [one], after warm-up, n=${re.n}): p50 ${ms(re.p50)} ms, p95 ${ms(re.p95)} ms, max ${ms(re.max)} ms`);
-  log(`check-in with changes (putInventory, all pending security updates installed, n=${ci.n}): p50 ${ms(ci.p50)} ms, p95 ${ms(ci.p95)} ms; its runMatch p50 ${ms(cim.p50)} ms, p95 ${ms(cim.p95)} ms`);
+  const ty = summarise(r.typicalPut);
+  const tym = summarise(r.typicalMatch);
+  log(`re-match of an unchanged host (runMatch assetIds: [one], after warm-up, n=${re.n}): p50 ${ms(re.p50)} ms, p95 ${ms(re.p95)} ms, max ${ms(re.max)} ms`);
+  log(`check-in, up to 3 security updates installed (putInventory, mean ${(r.typicalChanged.reduce((a, b) => a + b, 0) / Math.max(1, r.typicalChanged.length)).toFixed(1)} packages changed, n=${ty.n}): p50 ${ms(ty.p50)} ms, p95 ${ms(ty.p95)} ms; its re-match p50 ${ms(tym.p50)} ms, p95 ${ms(tym.p95)} ms, max ${ms(tym.max)} ms`);
+  log(`check-in, all pending security updates installed (putInventory, mean ${(r.checkinChanged.reduce((a, b) => a + b, 0) / Math.max(1, r.checkinChanged.length)).toFixed(0)} packages changed, n=${ci.n}): p50 ${ms(ci.p50)} ms, p95 ${ms(ci.p95)} ms; its re-match p50 ${ms(cim.p50)} ms, p95 ${ms(cim.p95)} ms`);
   log(`database engine vs debsecan: ${r.sampleChecked} hosts, ${r.sampleDiffs} with differences`);
   for (const l of r.explain) log(`  ${l}`);
 }
@@ -475,8 +498,8 @@ export async function runMatching(opts: MatchingOptions): Promise<{ ok: boolean 
     ['its memory (peak RSS)', `< ${t.fullEvalMiB} MiB`, `${n0(peak)} MiB`, peak < t.fullEvalMiB],
   ];
   if (pgRes) {
-    const re = summarise(pgRes.rematch);
-    checks.push(['one host re-match (PostgreSQL, p95)', `< ${t.rematchMs} ms`, `p50 ${ms(re.p50)} ms, p95 ${ms(re.p95)} ms`, re.p95 < t.rematchMs]);
+    const re = summarise(pgRes.typicalMatch);
+    checks.push(['one host re-match after a check-in (PostgreSQL, p95)', `< ${t.rematchMs} ms`, `p50 ${ms(re.p50)} ms, p95 ${ms(re.p95)} ms`, re.p95 < t.rematchMs]);
     checks.push([`end to end, ${n0(pgRes.hosts)} hosts (PostgreSQL)`, `< ${t.endToEndS} s`, `${s1(pgRes.totalMs)} s`, pgRes.totalMs < t.endToEndS * 1000 && pgRes.hosts >= 10_000]);
   }
   log();

@@ -115,6 +115,7 @@ export interface AuditHeadTable {
 }
 
 export interface VulnerabilitiesTable {
+  num: Generated<number>;
   id: string;
   title: string | null;
   description: string | null;
@@ -177,11 +178,19 @@ export interface PackagesTable {
   source_name: string;
   source_version: string;
   purl: string | null;
+  name_id: number;
 }
 
-export interface AssetPackagesTable {
-  asset_id: string;
-  package_id: number;
+export interface PackageNamesTable {
+  id: Generated<number>;
+  ecosystem: string;
+  name: string;
+  arch: Generated<string>;
+}
+
+export interface MatchStateTable {
+  id: Generated<number>;
+  advisories_epoch: Generated<string>;
 }
 
 export interface AssetInventoriesTable {
@@ -193,31 +202,30 @@ export interface AssetInventoriesTable {
   package_count: number;
   digest: string;
   matched_at: Date | null;
+  /** Ids into `packages` of what is installed (migration 0006). */
+  package_ids: Generated<number[]>;
+  /** match_state.advisories_epoch when the asset's findings were last computed. */
+  matched_epoch: string | null;
 }
 
 export interface FindingsTable {
   id: Generated<string>;
   asset_id: string;
-  vulnerability_id: string;
-  ecosystem: string;
-  package_name: string;
-  package_arch: Generated<string>;
-  installed_version: string;
-  source_package: string | null;
-  source_version: string | null;
+  vulnerability_num: number;
+  name_id: number;
+  package_id: string | number;
+  advisory_id: string | number | null;
   fixed_version: string | null;
-  advisory_id: number | null;
-  rule: string;
   source: Generated<string>;
   status: Generated<string>;
   first_seen: Date;
-  last_seen: Date;
+  last_seen: Date | null;
   resolved_at: Date | null;
 }
 
 export interface FindingEventsTable {
-  id: Generated<number>;
-  finding_id: string;
+  id: Generated<string>;
+  finding_id: string | number;
   at: Date;
   from_status: string | null;
   to_status: string;
@@ -245,7 +253,8 @@ export interface DB {
   advisories: AdvisoriesTable;
   feed_state: FeedStateTable;
   packages: PackagesTable;
-  asset_packages: AssetPackagesTable;
+  package_names: PackageNamesTable;
+  match_state: MatchStateTable;
   asset_inventories: AssetInventoriesTable;
   findings: FindingsTable;
   finding_events: FindingEventsTable;

@@ -170,7 +170,8 @@ const EXPECTED: Record<string, Rule> = {
   },
   'GET /api/assets/:id/inventory': { access: HUMANS, ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/inventory` }) },
   'GET /api/findings': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings?limit=5' }) },
-  'GET /api/findings/:id': { access: HUMANS, ok: [200], request: (_f, id) => ({ url: `/api/findings/${id}` }) },
+  // Finding ids are digits: a made-up one is a number no finding has.
+  'GET /api/findings/:id': { access: HUMANS, ok: [200], request: (_f, id) => ({ url: `/api/findings/${/^\d+$/.test(id) ? id : '900000000001'}` }) },
   'POST /api/matching/runs': { access: REGISTER_KEEPERS, ok: [202], request: () => ({ url: '/api/matching/runs' }) },
   'GET /api/matching/runs/:id': { access: HUMANS, ok: [200], request: (_f, id) => ({ url: `/api/matching/runs/${id}` }) },
 

@@ -16,9 +16,11 @@ const matchSummary = z.object({
   opened: z.number(), reopened: z.number(), resolved: z.number(), stillOpen: z.number(), ms: z.number(),
 });
 
+const findingId = z.string().regex(/^[0-9]{1,18}$/, 'must be a finding id (digits)');
+
 export const findingSchema = z
   .object({
-    id: z.uuid(),
+    id: z.string().describe('Finding id (decimal digits)'),
     asset: z.object({ id: z.uuid(), hostname: z.string() }),
     vulnerabilityId: z.string(),
     ecosystem: z.string(),
@@ -90,7 +92,7 @@ export function findingRoutes(app: FastifyInstance, db: Db, enqueueRun: runs.Enq
   r.get('/api/findings/:id', {
     config: { permission: 'asset:read' },
     schema: {
-      tags: ['Findings'], operationId: 'getFinding', summary: 'One finding with its status history', params: idParams,
+      tags: ['Findings'], operationId: 'getFinding', summary: 'One finding with its status history', params: z.strictObject({ id: findingId }),
       response: {
         200: findingSchema.extend({ history: z.array(z.object({ at: z.string(), from: z.string().nullable(), to: z.string(), reason: z.string(), installedVersion: z.string().nullable(), runId: z.string().nullable() })) }),
         ...errorResponses,

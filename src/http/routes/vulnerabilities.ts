@@ -84,7 +84,7 @@ export const vulnerabilityDetailSchema = z
         asset: z.object({ id: z.uuid(), hostname: z.string(), environment: z.string(), criticality: z.string() }),
         packages: z.array(
           z.object({
-            findingId: z.uuid(), package: z.string(), arch: z.string(), installedVersion: z.string(), sourcePackage: z.string().nullable(),
+            findingId: z.string(), package: z.string(), arch: z.string(), installedVersion: z.string(), sourcePackage: z.string().nullable(),
             fixedVersion: z.string().nullable().describe('null: no fix yet'), firstSeen: z.string(),
           }),
         ),

@@ -254,8 +254,12 @@ export async function setLifecycle(db: Db, ctx: Ctx, id: string, lifecycle: 'act
 async function closeFindingsOf(tx: Tx, assetId: string): Promise<number> {
   const now = new Date();
   const closed = await sql<{ id: string; installed_version: string }>`
-    update findings set status = 'resolved', resolved_at = ${now}
-    where asset_id = ${assetId} and status = 'open' returning id, installed_version`.execute(tx);
+    update findings f set status = 'resolved', resolved_at = ${now},
+      last_seen = coalesce((select ai.matched_at from asset_inventories ai where ai.asset_id = f.asset_id), ${now}::timestamptz)
+    from packages p where p.id = f.package_id and f.asset_id = ${assetId} and f.status = 'open'
+    returning f.id, p.version as installed_version`.execute(tx);
+  // Its findings no longer reflect what is installed: the next match (on reactivation) compares everything.
+  await sql`update asset_inventories set matched_epoch = null where asset_id = ${assetId}`.execute(tx);
   for (let i = 0; i < closed.rows.length; i += 5000) {
     await tx
       .insertInto('finding_events')

@@ -8,7 +8,8 @@ import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
 import { checkOwnScope, WRITE } from '../assets/assets.service.js';
 import { authorizeAny, type Ctx } from '../context.js';
-import { type MatchSummary, runMatch } from '../matching/matching.service.js';
+import { engineCache } from '../matching/engine-cache.js';
+import { type MatchSummary, matchInTransaction } from '../matching/matching.service.js';
 
 export interface InventorySummary {
   assetId: string;
@@ -19,30 +20,35 @@ export interface InventorySummary {
   match: MatchSummary | null;
 }
 
-/** Resolves each package to its fleet-wide row (inserting new ones) and returns the ids. */
-async function packageIds(tx: Tx, ecosystem: string, pkgs: Inventory['packages']): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  for (let i = 0; i < pkgs.length; i += 1000) {
-    const chunk = pkgs.slice(i, i + 1000).map((p) => ({
-      ecosystem,
-      name: p.name,
-      version: p.version,
-      arch: p.arch,
-      source_name: p.sourceName ?? p.name,
-      source_version: p.sourceVersion ?? p.version,
-      purl: null,
-    }));
-    await tx.insertInto('packages').values(chunk).onConflict((oc) => oc.doNothing()).execute();
-    const rows = await tx
-      .selectFrom('packages')
-      .select(['id', 'name', 'version', 'arch', 'source_name', 'source_version'])
-      .where('ecosystem', '=', ecosystem)
-      .where(
-        sql<boolean>`(name, version, arch, source_name, source_version) in (select * from unnest(${sql.val(chunk.map((c) => c.name))}::text[], ${sql.val(chunk.map((c) => c.version))}::text[], ${sql.val(chunk.map((c) => c.arch))}::text[], ${sql.val(chunk.map((c) => c.source_name))}::text[], ${sql.val(chunk.map((c) => c.source_version))}::text[]))`,
-      )
-      .execute();
-    for (const r of rows) ids.set(packageKey({ name: r.name, version: r.version, arch: r.arch, sourceName: r.source_name, sourceVersion: r.source_version }), Number(r.id));
+/**
+ * Resolves each package to its fleet-wide row, inserting new ones: the ids in input order. A fleet shares most
+ * package versions, so usually one lookup finds them all.
+ */
+async function packageIds(tx: Tx, ecosystem: string, pkgs: Inventory['packages']): Promise<number[]> {
+  const cols = {
+    name: pkgs.map((p) => p.name),
+    version: pkgs.map((p) => p.version),
+    arch: pkgs.map((p) => p.arch),
+    src: pkgs.map((p) => p.sourceName ?? p.name),
+    srcv: pkgs.map((p) => p.sourceVersion ?? p.version),
+  };
+  const input = sql`unnest(${sql.val(cols.name)}::text[], ${sql.val(cols.version)}::text[], ${sql.val(cols.arch)}::text[], ${sql.val(cols.src)}::text[], ${sql.val(cols.srcv)}::text[])
+    with ordinality as i(name, version, arch, src, srcv, ord)`;
+  const lookup = () =>
+    sql<{ id: number; ord: number }>`select p.id, i.ord::int as ord from ${input}
+      join packages p on p.ecosystem = ${ecosystem} and p.name = i.name and p.version = i.version and p.arch = i.arch
+        and p.source_name = i.src and p.source_version = i.srcv`.execute(tx);
+  const ids: number[] = new Array(pkgs.length);
+  let found = await lookup();
+  if (found.rows.length < pkgs.length) {
+    await sql`insert into package_names (ecosystem, name, arch) select distinct ${ecosystem}, i.name, i.arch from ${input} order by 2, 3 on conflict do nothing`.execute(tx);
+    await sql`insert into packages (ecosystem, name, version, arch, source_name, source_version, name_id)
+      select ${ecosystem}, i.name, i.version, i.arch, i.src, i.srcv, n.id from ${input}
+      join package_names n on n.ecosystem = ${ecosystem} and n.name = i.name and n.arch = i.arch
+      order by i.name, i.arch on conflict do nothing`.execute(tx);
+    found = await lookup();
   }
+  for (const r of found.rows) ids[r.ord - 1] = Number(r.id);
   return ids;
 }
 
@@ -70,6 +76,7 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
   if (problems.length) throw new ValidationError(`The inventory has ${problems.length} problem(s); nothing was stored`, problems.slice(0, 100));
 
   const digest = sha256Hex(inv.packages.map(packageKey).sort().join('\n'));
+  const cache = engineCache(db);
   const result = await db.transaction().execute(async (tx) => {
     const asset = await tx.selectFrom('assets').select(['id', 'owner_user_id', 'owner_team_id', 'lifecycle']).where('id', '=', assetId).forUpdate().executeTakeFirst();
     if (!asset) throw new NotFoundError('Asset');
@@ -78,39 +85,40 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
     const now = new Date();
     if (previous && previous.digest === digest && previous.release === inv.release) {
       await tx.updateTable('asset_inventories').set({ collected_at: now, source: inv.source }).where('asset_id', '=', assetId).execute();
-      return { added: 0, removed: 0, unchanged: true };
+      return { added: 0, removed: 0, unchanged: true, match: null };
     }
     const ids = await packageIds(tx, inv.ecosystem, inv.packages);
-    const wanted = new Set(ids.values());
-    const current = await tx
-      .selectFrom('asset_packages')
-      .innerJoin('packages', 'packages.id', 'asset_packages.package_id')
-      .select(['packages.id', 'packages.name', 'packages.version', 'packages.arch'])
-      .where('asset_packages.asset_id', '=', assetId)
-      .execute();
-    const have = new Set(current.map((c) => Number(c.id)));
-    const removed = current.filter((c) => !wanted.has(Number(c.id)));
-    const addedIds = [...wanted].filter((id) => !have.has(id));
-    if (removed.length) await tx.deleteFrom('asset_packages').where('asset_id', '=', assetId).where('package_id', 'in', removed.map((r) => Number(r.id))).execute();
-    for (let i = 0; i < addedIds.length; i += 5000) {
-      await tx.insertInto('asset_packages').values(addedIds.slice(i, i + 5000).map((package_id) => ({ asset_id: assetId, package_id }))).execute();
-    }
+    const wanted = new Set(ids);
+    const had = new Set(previous?.package_ids ?? []);
+    const removedIds = [...had].filter((id) => !wanted.has(id));
+    const addedIds = ids.filter((id) => !had.has(id));
+    await cache.loadPackages(tx, [...removedIds, ...addedIds]);
+    const sorted = [...ids].sort((a, b) => a - b);
+    const row = { distro: inv.distro, release: inv.release, source: inv.source, collected_at: now, package_count: inv.packages.length, digest, package_ids: sorted };
+    // Findings follow only if the release stayed the same; a decommissioned asset is not matched, so its next match compares everything.
+    const keepsEpoch = previous && previous.release === inv.release && asset.lifecycle === 'active';
     await tx
       .insertInto('asset_inventories')
-      .values({ asset_id: assetId, distro: inv.distro, release: inv.release, source: inv.source, collected_at: now, package_count: inv.packages.length, digest })
-      .onConflict((oc) => oc.column('asset_id').doUpdateSet({ distro: inv.distro, release: inv.release, source: inv.source, collected_at: now, package_count: inv.packages.length, digest }))
+      .values({ asset_id: assetId, ...row })
+      .onConflict((oc) => oc.column('asset_id').doUpdateSet({ ...row, ...(keepsEpoch ? {} : { matched_epoch: null }) }))
       .execute();
     // The history of installed software lives in the audit trail: what went, what came.
-    const byId = new Map([...ids.entries()].map(([k, id]) => [id, k.split('\t')]));
+    const label = (id: number) => {
+      const p = cache.packages.get(id);
+      return p ? `${p.name}${p.arch ? `:${p.arch}` : ''} ${p.version}` : String(id);
+    };
     await audit.record(tx, ctx, {
       action: 'inventory.update',
       entityType: 'asset',
       entityId: assetId,
-      before: previous ? { release: previous.release, packages: previous.package_count, removed: removed.map((r) => `${r.name}${r.arch ? `:${r.arch}` : ''} ${r.version}`) } : null,
-      after: { release: inv.release, source: inv.source, packages: inv.packages.length, added: addedIds.map((id) => { const [n, a, v] = byId.get(id) ?? []; return `${n}${a ? `:${a}` : ''} ${v}`; }) },
+      before: previous ? { release: previous.release, packages: previous.package_count, removed: removedIds.map(label) } : null,
+      after: { release: inv.release, source: inv.source, packages: inv.packages.length, added: addedIds.map(label) },
     });
-    return { added: addedIds.length, removed: removed.length, unchanged: false };
+    const changedNames = new Set([...removedIds, ...addedIds].map((id) => cache.packages.get(id)?.nameId ?? -1));
+    const match = asset.lifecycle === 'active'
+      ? await matchInTransaction(tx, cache, ctx, { assetIds: [assetId], kind: 'asset', changedNames: new Map([[assetId, changedNames]]) })
+      : null;
+    return { added: addedIds.length, removed: removedIds.length, unchanged: false, match };
   });
-  const match = result.unchanged ? null : await runMatch(db, ctx, { assetIds: [assetId], kind: 'asset' });
-  return { assetId, packages: inv.packages.length, ...result, match };
+  return { assetId, packages: inv.packages.length, ...result };
 }

@@ -149,11 +149,11 @@ export async function listVulnerabilities(db: Db, ctx: Ctx, q: VulnerabilityQuer
   let from: RawBuilder<unknown>;
   if (bySort) {
     // One grouped pass over the open findings, then the page.
-    const agg = sql`(select vulnerability_id as vid, count(*)::int as n from findings where status = 'open' group by vulnerability_id) a`;
-    from = q.scope === 'all' ? sql`vulnerabilities v left join ${agg} on a.vid = v.id` : sql`${agg} join vulnerabilities v on v.id = a.vid`;
+    const agg = sql`(select vulnerability_num as vnum, count(*)::int as n from findings where status = 'open' group by vulnerability_num) a`;
+    from = q.scope === 'all' ? sql`vulnerabilities v left join ${agg} on a.vnum = v.num` : sql`${agg} join vulnerabilities v on v.num = a.vnum`;
   } else {
     from = sql`vulnerabilities v`;
-    if (q.scope === 'affected') where.push(sql`exists (select 1 from findings f where f.vulnerability_id = v.id and f.status = 'open')`);
+    if (q.scope === 'affected') where.push(sql`exists (select 1 from findings f where f.vulnerability_num = v.num and f.status = 'open')`);
   }
   const whereSql = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``;
   const dir = sql.raw(order);
@@ -172,9 +172,10 @@ export async function listVulnerabilities(db: Db, ctx: Ctx, q: VulnerabilityQuer
   const counts = new Map<string, { assets: number; packages: number; openFindings: number }>();
   const aliases = new Map<string, string[]>();
   if (ids.length) {
-    const c = await sql<{ vid: string; n: number; assets: number; packages: number }>`select vulnerability_id as vid, count(*)::int as n,
-        count(distinct asset_id)::int as assets, count(distinct package_name)::int as packages
-      from findings where status = 'open' and vulnerability_id = any(${ids}::text[]) group by vulnerability_id`.execute(db);
+    const c = await sql<{ vid: string; n: number; assets: number; packages: number }>`select v.id as vid, count(*)::int as n,
+        count(distinct asset_id)::int as assets, count(distinct name_id)::int as packages
+      from findings f join vulnerabilities v on v.num = f.vulnerability_num
+      where f.status = 'open' and v.id = any(${ids}::text[]) group by v.id`.execute(db);
     for (const r of c.rows) counts.set(r.vid, { assets: r.assets, packages: r.packages, openFindings: r.n });
     const al = await db.selectFrom('vulnerability_aliases').select(['vulnerability_id', 'alias']).where('vulnerability_id', 'in', ids).orderBy('alias').execute();
     for (const r of al) if (r.alias !== r.vulnerability_id) aliases.set(r.vulnerability_id, [...(aliases.get(r.vulnerability_id) ?? []), r.alias]);
@@ -291,13 +292,13 @@ export async function getVulnerability(db: Db, ctx: Ctx, idOrAlias: string) {
       .orderBy('release')
       .orderBy('package')
       .execute(),
-    sql<{ n: number; assets: number; packages: number }>`select count(*)::int as n, count(distinct asset_id)::int as assets, count(distinct package_name)::int as packages
-      from findings where status = 'open' and vulnerability_id = ${id}`.execute(db),
-    sql<Record<string, any>>`select f.id, f.asset_id, a.hostname, a.environment, a.business_criticality, f.package_name, f.package_arch,
-        f.installed_version, f.source_package, f.fixed_version, f.first_seen
-      from findings f join assets a on a.id = f.asset_id
-      where f.vulnerability_id = ${id} and f.status = 'open'
-      order by case a.business_criticality when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4 end, a.hostname, f.asset_id, f.package_name, f.package_arch
+    sql<{ n: number; assets: number; packages: number }>`select count(*)::int as n, count(distinct asset_id)::int as assets, count(distinct name_id)::int as packages
+      from findings where status = 'open' and vulnerability_num = (select num from vulnerabilities where id = ${id})`.execute(db),
+    sql<Record<string, any>>`select f.id::text as id, f.asset_id, a.hostname, a.environment, a.business_criticality, p.name as package_name, p.arch as package_arch,
+        p.version as installed_version, p.source_name as source_package, f.fixed_version, f.first_seen
+      from findings f join assets a on a.id = f.asset_id join packages p on p.id = f.package_id
+      where f.vulnerability_num = (select num from vulnerabilities where id = ${id}) and f.status = 'open'
+      order by case a.business_criticality when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4 end, a.hostname, f.asset_id, p.name, p.arch
       limit ${AFFECTED_ROWS_MAX + 1}`.execute(db),
   ]);
   let list = rows.rows;

@@ -4,6 +4,7 @@ import * as m0002 from './0002_asset_search.js';
 import * as m0003 from './0003_vulnerabilities.js';
 import * as m0004 from './0004_register.js';
 import * as m0005 from './0005_match_seen.js';
+import * as m0006 from './0006_compact_findings.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_vulnerabilities': m0003,
   '0004_register': m0004,
   '0005_match_seen': m0005,
+  '0006_compact_findings': m0006,
 };
