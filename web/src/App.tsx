@@ -9,6 +9,7 @@ import { AssetImportPage } from './pages/AssetImport.js';
 import { AssetListPage } from './pages/AssetList.js';
 import { AuditPage } from './pages/Audit.js';
 import { DashboardPage } from './pages/Dashboard.js';
+import { FeedsPage } from './pages/Feeds.js';
 import { FindingDetailPage } from './pages/FindingDetail.js';
 import { FindingsPage } from './pages/Findings.js';
 import { LoginPage } from './pages/Login.js';
@@ -87,6 +88,7 @@ const NAV: NavItem[] = [
   { to: '/assets', label: 'Assets', active: (p) => p.startsWith('/assets') },
   { to: '/vulnerabilities', label: 'Vulnerabilities', active: (p) => p.startsWith('/vulnerabilities') },
   { to: '/findings', label: 'Findings', active: (p) => p.startsWith('/findings') },
+  { to: '/feeds', label: 'Feeds', active: (p) => p.startsWith('/feeds') },
   { to: '/audit', label: 'Audit', active: (p) => p.startsWith('/audit') },
   { to: '/settings', label: 'Settings', active: (p) => p.startsWith('/settings') },
 ];
@@ -109,7 +111,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     }),
     [me, onSignedOut],
   );
-  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings'].includes(n.to) || session.can('asset:read')));
+  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings', '/feeds'].includes(n.to) || session.can('asset:read')));
 
   return (
     <SessionContext.Provider value={session}>
@@ -164,6 +166,7 @@ function Routes({ path }: { path: string }): ReactNode {
   if (path === '/findings') return <FindingsPage />;
   m = match('/findings/:id', path);
   if (m?.id) return <FindingDetailPage id={m.id} />;
+  if (path === '/feeds') return <FeedsPage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage path={path} />;
   return (

@@ -73,6 +73,10 @@ export const FIELD_LABELS: Record<string, string> = {
   updatedAt: 'Updated',
   version: 'Version',
   reason: 'Reason',
+  'query.url': 'Mirror URL',
+  'querystring.url': 'Mirror URL',
+  'query.release': 'Releases',
+  'querystring.release': 'Releases',
 };
 
 export function fieldLabel(field: string): string {
@@ -87,4 +91,86 @@ export function formatTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(undefined, { day: '2-digit', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+/** "3 minutes ago", "in 2 days"; for an absolute time next to it use formatTime. */
+export function formatRelative(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const seconds = Math.round((t - now) / 1000);
+  if (Math.abs(seconds) < 45) return 'just now';
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  const steps: [Intl.RelativeTimeFormatUnit, number][] = [
+    ['year', 365 * 86_400],
+    ['month', 30 * 86_400],
+    ['week', 7 * 86_400],
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+  ];
+  for (const [unit, size] of steps) {
+    if (Math.abs(seconds) >= size || unit === 'minute') return rtf.format(Math.round(seconds / size), unit);
+  }
+  return iso;
+}
+
+/** 1404 → "1,404" in the reader's locale. */
+export function formatCount(n: number): string {
+  return n.toLocaleString();
+}
+
+// ---- vulnerability intelligence feeds --------------------------------------
+
+export interface FeedInfo {
+  name: string;
+  /** One line on what the feed is and what patchloop takes from it. */
+  about: string;
+  /** File picker hint (the server detects the format by content). */
+  accept?: string;
+  /** What to upload for an offline import. */
+  file: string;
+  /** What a sync does, when there is more to say than "downloads the public file". */
+  sync?: string;
+}
+
+/** What the feeds the server knows are; a feed not listed here is shown by its code. */
+export const FEED_INFO: Record<string, FeedInfo> = {
+  debian: {
+    name: 'Debian security tracker',
+    about: 'Which Debian package versions fix each CVE, per release: what Debian hosts are matched against.',
+    accept: '.json,.gz,application/json,application/gzip',
+    file: 'the tracker’s JSON export (security-tracker.debian.org/tracker/data/json)',
+  },
+  kev: {
+    name: 'CISA KEV',
+    about: 'CISA’s catalogue of Known Exploited Vulnerabilities: CVEs exploited in the wild, with remediation due dates.',
+    accept: '.json,.gz,application/json,application/gzip',
+    file: 'known_exploited_vulnerabilities.json',
+  },
+  epss: {
+    name: 'FIRST EPSS',
+    about: 'Exploit Prediction Scoring System: the daily probability that a CVE is exploited in the next 30 days.',
+    accept: '.csv,.gz,text/csv,application/gzip',
+    file: 'the daily scores, epss_scores-YYYY-MM-DD.csv.gz (gzipped or not)',
+  },
+  nvd: {
+    name: 'NVD',
+    about: 'NIST’s National Vulnerability Database: CVE descriptions, CVSS scores, weaknesses and references.',
+    accept: '.json,.gz,application/json,application/gzip',
+    file: 'one NVD CVE API 2.0 response page (JSON)',
+    sync: 'Pages through the NVD CVE API for what changed since the last sync; the first sync fetches every CVE (about 15 minutes without an API key). A mirror must answer like the API.',
+  },
+};
+
+/** The order feeds are listed in: the known ones first, others by name. */
+export function feedOrder(a: string, b: string): number {
+  const known = Object.keys(FEED_INFO);
+  const ia = known.indexOf(a);
+  const ib = known.indexOf(b);
+  return (ia < 0 ? known.length : ia) - (ib < 0 ? known.length : ib) || a.localeCompare(b);
+}
+
+export function feedName(feed: string): string {
+  return FEED_INFO[feed]?.name ?? label(feed);
 }
