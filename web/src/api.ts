@@ -184,6 +184,69 @@ export interface MatchRun {
   error: string | null;
 }
 
+// --- vulnerability intelligence feeds (GET /api/feeds, POST /api/feeds/{feed}/sync and /import)
+
+/** One feed's state after its last import; a feed that was never imported has no entry. */
+export interface FeedState {
+  feed: string;
+  source: string;
+  version: string | null;
+  fetchedAt: string;
+  records: number;
+  /** Records added, changed or removed by the last import. */
+  changed: number;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/** What a sync or an import changed (FeedImportSummary in the OpenAPI document). */
+export interface FeedImportSummary {
+  feed: string;
+  source: string;
+  version: string | null;
+  records: number;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  aliases: number;
+  notModified?: boolean;
+  /** NVD only: how the CVE API was paged and what the CVSS check found. */
+  nvd?: { requests: number; pages: number; stale: number; rejected: number; cvssDisagreements: number; cvssInvalid: number; cvssNotes: string[] };
+  rematch?: { assets: number; opened: number; reopened: number; resolved: number };
+  changedPackages: { ecosystem: string; release: string; package: string }[];
+  changedVulnerabilities: string[];
+  changedVulnerabilitiesTruncated: boolean;
+  changedVulnerabilitiesTotal: number;
+}
+
+/**
+ * Largest feed file the import accepts (the server's FEED_BODY_LIMIT, 512 MiB): larger files are
+ * refused before they are sent. The server answers 413 on its own as well.
+ */
+export const FEED_UPLOAD_LIMIT = 512 * 1024 * 1024;
+
+/** The content type for a feed file; the server detects gzip by content, so this is only a courtesy. */
+function feedContentType(file: File): string {
+  const name = file.name.toLowerCase();
+  if (name.endsWith('.gz')) return 'application/gzip';
+  if (name.endsWith('.json')) return 'application/json';
+  if (name.endsWith('.csv')) return 'text/csv';
+  return file.type || 'application/octet-stream';
+}
+
+/**
+ * The feed names the server accepts, read from its OpenAPI document (the `feed` path parameter of
+ * importFeed), so that feeds never imported yet — absent from GET /api/feeds — can be synced too.
+ * Null when the document does not say.
+ */
+function feedNamesOf(doc: unknown): string[] | null {
+  const op = (doc as { paths?: Record<string, { post?: { parameters?: unknown } }> } | null)?.paths?.['/api/feeds/{feed}/import']?.post;
+  const params = Array.isArray(op?.parameters) ? (op.parameters as { in?: unknown; name?: unknown; schema?: { enum?: unknown } }[]) : [];
+  const names = params.find((p) => p.in === 'path' && p.name === 'feed')?.schema?.enum;
+  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : null;
+}
+
 /** A failed request: `problem` is the server's problem+json (or one made up for network failures). */
 export class ApiError extends Error {
   constructor(
@@ -232,19 +295,24 @@ interface RequestOptions {
   query?: Query;
   json?: unknown;
   text?: string;
+  /** Raw bytes (a chosen file), sent as they are with `contentType`. */
+  blob?: Blob;
   contentType?: string;
   headers?: Record<string, string>;
 }
 
 async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  let body: string | undefined;
+  let body: string | Blob | undefined;
   if (opts.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.json);
   } else if (opts.text !== undefined) {
     headers['content-type'] = opts.contentType ?? 'text/plain';
     body = opts.text;
+  } else if (opts.blob !== undefined) {
+    headers['content-type'] = opts.contentType ?? 'application/octet-stream';
+    body = opts.blob;
   }
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
@@ -325,6 +393,15 @@ export const api = {
   assetInventory: (id: string) => request<Inventory | null>('GET', `/api/assets/${enc(id)}/inventory`),
   startMatchRun: () => request<MatchRun>('POST', '/api/matching/runs'),
   getMatchRun: (id: string) => request<MatchRun>('GET', `/api/matching/runs/${enc(id)}`),
+
+  // --- vulnerability intelligence feeds
+  listFeeds: () => request<FeedState[]>('GET', '/api/feeds'),
+  /** Every feed the server knows (also those never imported); null when its OpenAPI document does not say. */
+  feedNames: () => request<unknown>('GET', '/api/openapi.json').then(feedNamesOf),
+  syncFeed: (feed: string, opts: { url?: string; release?: string } = {}) =>
+    request<FeedImportSummary>('POST', `/api/feeds/${enc(feed)}/sync`, { query: { url: opts.url, release: opts.release } }),
+  importFeed: (feed: string, file: File, opts: { source?: string; release?: string } = {}) =>
+    request<FeedImportSummary>('POST', `/api/feeds/${enc(feed)}/import`, { query: { source: opts.source, release: opts.release }, blob: file, contentType: feedContentType(file) }),
 
   // --- audit and system
   listAudit: (q: AuditQuery) => request<{ items: AuditRecord[]; nextBeforeSeq: number | null }>('GET', '/api/audit', { query: { ...q } }),
