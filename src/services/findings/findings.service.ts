@@ -28,7 +28,8 @@ function toFinding(r: Record<string, any>) {
     rule: (r.fixed_version === null ? 'no_fix_available' : 'source_version_below_fixed') as string,
     source: r.source as string,
     status: r.status as string,
-    advisory: r.advisory_id ? { id: Number(r.advisory_id), feed: r.feed as string, release: r.release as string, package: r.advisory_package as string, urgency: r.urgency as string | null } : null,
+    // No foreign key: a withdrawn advisory leaves the id behind without its row.
+    advisory: r.advisory_id && r.feed ? { id: Number(r.advisory_id), feed: r.feed as string, release: r.release as string, package: r.advisory_package as string, urgency: r.urgency as string | null } : null,
     firstSeen: (r.first_seen as Date).toISOString(),
     // An open engine finding was last seen when its asset was last matched.
     lastSeen: ((r.status === 'open' && r.source === 'engine' && r.matched_at ? r.matched_at : (r.last_seen ?? r.resolved_at ?? r.first_seen)) as Date).toISOString(),

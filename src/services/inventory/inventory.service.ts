@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Inventory } from '../../domain/inventory/inventory.js';
 import { packageKey } from '../../domain/inventory/inventory.js';
-import { compareDpkg } from '../../domain/versions/dpkg.js';
+import { validateVersion } from '../../domain/versions/index.js';
 import { sha256Hex } from '../../lib/crypto.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
@@ -26,26 +26,28 @@ export interface InventorySummary {
  */
 async function packageIds(tx: Tx, ecosystem: string, pkgs: Inventory['packages']): Promise<number[]> {
   const cols = {
+    eco: pkgs.map((p) => p.ecosystem ?? ecosystem),
     name: pkgs.map((p) => p.name),
     version: pkgs.map((p) => p.version),
     arch: pkgs.map((p) => p.arch),
     src: pkgs.map((p) => p.sourceName ?? p.name),
     srcv: pkgs.map((p) => p.sourceVersion ?? p.version),
   };
-  const input = sql`unnest(${sql.val(cols.name)}::text[], ${sql.val(cols.version)}::text[], ${sql.val(cols.arch)}::text[], ${sql.val(cols.src)}::text[], ${sql.val(cols.srcv)}::text[])
-    with ordinality as i(name, version, arch, src, srcv, ord)`;
+  const input = sql`unnest(${sql.val(cols.eco)}::text[], ${sql.val(cols.name)}::text[], ${sql.val(cols.version)}::text[], ${sql.val(cols.arch)}::text[], ${sql.val(cols.src)}::text[], ${sql.val(cols.srcv)}::text[])
+    with ordinality as i(eco, name, version, arch, src, srcv, ord)`;
   const lookup = () =>
     sql<{ id: number; ord: number }>`select p.id, i.ord::int as ord from ${input}
-      join packages p on p.ecosystem = ${ecosystem} and p.name = i.name and p.version = i.version and p.arch = i.arch
+      join packages p on p.ecosystem = i.eco and p.name = i.name and p.version = i.version and p.arch = i.arch
         and p.source_name = i.src and p.source_version = i.srcv`.execute(tx);
   const ids: number[] = new Array(pkgs.length);
   let found = await lookup();
   if (found.rows.length < pkgs.length) {
-    await sql`insert into package_names (ecosystem, name, arch) select distinct ${ecosystem}, i.name, i.arch from ${input} order by 2, 3 on conflict do nothing`.execute(tx);
-    await sql`insert into packages (ecosystem, name, version, arch, source_name, source_version, name_id)
-      select ${ecosystem}, i.name, i.version, i.arch, i.src, i.srcv, n.id from ${input}
-      join package_names n on n.ecosystem = ${ecosystem} and n.name = i.name and n.arch = i.arch
-      order by i.name, i.arch on conflict do nothing`.execute(tx);
+    await sql`insert into package_names (ecosystem, name, arch) select distinct i.eco, i.name, i.arch from ${input} order by 1, 2, 3 on conflict do nothing`.execute(tx);
+    await sql`insert into packages (ecosystem, name, version, arch, source_name, source_version, name_id, purl)
+      select i.eco, i.name, i.version, i.arch, i.src, i.srcv, n.id, pu.purl from ${input}
+      join package_names n on n.ecosystem = i.eco and n.name = i.name and n.arch = i.arch
+      left join unnest(${sql.val(pkgs.map((p) => p.purl ?? null))}::text[]) with ordinality as pu(purl, ord) on pu.ord = i.ord
+      order by i.eco, i.name, i.arch on conflict do nothing`.execute(tx);
     found = await lookup();
   }
   for (const r of found.rows) ids[r.ord - 1] = Number(r.id);
@@ -64,12 +66,12 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
     for (const [field, v] of [['version', p.version], ['sourceVersion', p.sourceVersion]] as const) {
       if (v === undefined) continue;
       try {
-        compareDpkg(v, v);
+        validateVersion(p.ecosystem ?? inv.ecosystem, v);
       } catch (err) {
         problems.push({ field: `body.packages.${i}.${field}`, message: (err as Error).message });
       }
     }
-    const k = `${p.name}\t${p.arch}`;
+    const k = `${p.ecosystem ?? inv.ecosystem}\t${p.name}\t${p.arch}`;
     if (seen.has(k)) problems.push({ field: `body.packages.${i}`, message: `package ${p.name}${p.arch ? `:${p.arch}` : ''} is listed twice` });
     seen.add(k);
   }

@@ -1,12 +1,16 @@
 import { sql } from 'kysely';
 import type { DebianAdvisory } from '../../domain/feeds/debian-tracker.js';
+import type { OsvRange } from '../../domain/feeds/osv.js';
 import { DebianAdvisoryIndex } from '../../domain/matching/debian.js';
+import { type OsvAdvisory, OsvAdvisoryIndex } from '../../domain/matching/osv.js';
+import type { Ecosystem } from '../../domain/versions/index.js';
 import { compareDpkg } from '../../domain/versions/dpkg.js';
 import type { Db, Tx } from '../../storage/db.js';
 
 /**
  * What the engine keeps in memory between matches, per database: the
- * advisories as per-release indexes, the packages it has seen, and which
+ * advisories as indexes (Debian tracker records per release, OSV entries by
+ * ecosystem, release and package), the packages it has seen, and which
  * advisories affect each (release, package) — so one asset's re-match is a
  * few map lookups, not a query over the advisories. Advisories are reloaded
  * when match_state.advisories_epoch (bumped by triggers on every change)
@@ -23,6 +27,12 @@ export interface PackageInfo {
   sourceVersion: string;
 }
 
+/** Where a package is installed: the host's distribution (os-release ID) and release. */
+export interface HostRelease {
+  distro: string | null;
+  release: string;
+}
+
 export interface Affecting {
   advisoryId: number;
   /** vulnerabilities.num */
@@ -37,6 +47,7 @@ const MAX_VERSION_PAIRS = 1_000_000;
 class EngineCache {
   epoch: string | null = null;
   private indexes = new Map<string, DebianAdvisoryIndex>();
+  private osv = new OsvAdvisoryIndex([]);
   private advisoryIds = new Set<number>();
   private affecting = new Map<string, readonly Affecting[]>();
   readonly packages = new Map<number, PackageInfo>();
@@ -48,14 +59,21 @@ class EngineCache {
     const rows = await tx
       .selectFrom('advisories as a')
       .innerJoin('vulnerabilities as v', 'v.id', 'a.vulnerability_id')
-      .select(['a.id', 'v.num', 'a.release', 'a.package', 'a.state', 'a.fixed_version', 'a.urgency'])
-      .where('a.ecosystem', '=', 'deb')
+      .select(['a.id', 'a.feed', 'a.ecosystem', 'v.num', 'a.release', 'a.package', 'a.state', 'a.fixed_version', 'a.urgency', 'a.ranges'])
       .execute();
     const byRelease = new Map<string, DebianAdvisory[]>();
+    const osv: OsvAdvisory[] = [];
     this.advisoryIds = new Set();
     for (const r of rows) {
       this.advisoryIds.add(Number(r.id));
-      if (r.state !== 'fixed' && r.state !== 'unfixed') continue;
+      if (r.feed === 'osv') {
+        // One stored row can hold several OSV entries (AlmaLinux and Rocky records of one CVE): each is matched on its own.
+        for (const e of (r.ranges ?? []) as { distro: string | null; ranges: OsvRange[]; versions: string[] }[]) {
+          osv.push({ id: Number(r.id), vulnerability: String(r.num), ecosystem: r.ecosystem as Ecosystem, release: r.release, package: r.package, distro: e.distro, ranges: e.ranges, versions: e.versions });
+        }
+        continue;
+      }
+      if (r.ecosystem !== 'deb' || (r.state !== 'fixed' && r.state !== 'unfixed')) continue;
       let list = byRelease.get(r.release);
       if (!list) {
         list = [];
@@ -64,6 +82,7 @@ class EngineCache {
       list.push({ id: Number(r.id), source: r.package, vulnerability: String(r.num), release: r.release, state: r.state, fixedVersion: r.fixed_version, urgency: r.urgency, description: null });
     }
     this.indexes = new Map([...byRelease].map(([rel, list]) => [rel, new DebianAdvisoryIndex(list)]));
+    this.osv = new OsvAdvisoryIndex(osv);
     this.affecting = new Map();
     this.epoch = epoch;
   }
@@ -81,20 +100,29 @@ class EngineCache {
     return c;
   };
 
-  /** The advisories that affect a package on a release, computed once per (release, package) and epoch. */
-  affects(release: string, p: PackageInfo): readonly Affecting[] {
-    if (p.ecosystem !== 'deb') return NONE;
-    const k = `${release}\u0000${p.id}`;
+  /** The advisories that affect a package on a host's release, computed once per (distro, release, package) and epoch. */
+  affects(host: HostRelease, p: PackageInfo): readonly Affecting[] {
+    const k = `${host.distro ?? ''}\u0000${host.release}\u0000${p.id}`;
     let hit = this.affecting.get(k);
     if (hit === undefined) {
-      const index = this.indexes.get(release);
-      let list: DebianAdvisory[] = [];
+      const out: Affecting[] = [];
       try {
-        list = index ? index.affecting({ name: p.name, source: p.sourceName, sourceVersion: p.sourceVersion }, this.compare) : [];
+        if (p.ecosystem === 'deb') {
+          const index = this.indexes.get(host.release);
+          for (const a of index?.affecting({ name: p.name, source: p.sourceName, sourceVersion: p.sourceVersion }, this.compare) ?? []) {
+            out.push({ advisoryId: a.id as number, vulnerability: Number(a.vulnerability), fixedVersion: a.fixedVersion });
+          }
+        }
+        // OSV: distribution packages under the host's release, language packages under none.
+        const release = p.ecosystem === 'deb' || p.ecosystem === 'rpm' || p.ecosystem === 'apk' ? host.release : '';
+        const osvPkg = { ecosystem: p.ecosystem, release, distro: release ? host.distro : null, name: p.name, version: p.version, sourceName: p.sourceName, sourceVersion: p.sourceVersion };
+        for (const f of this.osv.affecting(osvPkg, p.ecosystem === 'deb' ? this.compare : undefined)) {
+          out.push({ advisoryId: f.advisory.id as number, vulnerability: Number(f.advisory.vulnerability), fixedVersion: f.match.fixedVersion });
+        }
       } catch {
-        list = []; // a version dpkg itself would reject: refused on upload, so only rows written before that check
+        out.length = 0; // a version its ecosystem rejects: refused on upload, so only rows written before that check
       }
-      hit = list.length ? list.map((a) => ({ advisoryId: a.id as number, vulnerability: Number(a.vulnerability), fixedVersion: a.fixedVersion })) : NONE;
+      hit = out.length ? out : NONE;
       this.affecting.set(k, hit);
     }
     return hit;

@@ -28,6 +28,7 @@ export interface AssetsResult {
 
 interface Target {
   asset_id: string;
+  distro: string | null;
   release: string | null;
   package_ids: number[];
   matched_epoch: string | null;
@@ -43,7 +44,7 @@ export async function matchAssets(
   now: Date,
 ): Promise<AssetsResult> {
   const targets = await sql<Target>`
-    select ai.asset_id, ai.release, ai.package_ids, ai.matched_epoch::text as matched_epoch, ai.matched_at
+    select ai.asset_id, ai.distro, ai.release, ai.package_ids, ai.matched_epoch::text as matched_epoch, ai.matched_at
     from asset_inventories ai join assets a on a.id = ai.asset_id
     where a.lifecycle = 'active' and ai.asset_id = any(${sql.val(assetIds)}::uuid[])
     order by ai.asset_id for update of ai`.execute(tx);
@@ -58,6 +59,7 @@ export async function matchAssets(
     // Findings reflect the installed packages as of the last match at this epoch: only what changed since needs a look.
     const only = t.matched_epoch === epoch ? (changedNames?.get(t.asset_id) ?? NOTHING) : undefined;
     const desired: Desired[] = [];
+    const host = { distro: t.distro, release: t.release ?? '' };
     const installedByName = new Map<number, number>();
     for (const id of t.package_ids) {
       const p = cache.packages.get(id);
@@ -65,7 +67,7 @@ export async function matchAssets(
       installedByName.set(p.nameId, id);
       if (only && !only.has(p.nameId)) continue;
       evaluated++;
-      for (const a of cache.affects(t.release ?? '', p)) {
+      for (const a of cache.affects(host, p)) {
         desired.push({ vulnerability: a.vulnerability, nameId: p.nameId, packageId: id, advisoryId: a.advisoryId, fixedVersion: a.fixedVersion });
       }
     }

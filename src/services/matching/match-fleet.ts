@@ -52,22 +52,23 @@ export async function matchFleet(
     select ai.asset_id, not exists (select 1 from findings f where f.asset_id = ai.asset_id) as fresh
     from asset_inventories ai join assets a on a.id = ai.asset_id
     where a.lifecycle = 'active' ${inScope} order by ai.asset_id for update of ai`.execute(tx);
-  const distinct = await sql<{ release: string; id: number }>`
-    select distinct coalesce(ai.release, '') as release, u.id
+  const distinct = await sql<{ distro: string; release: string; id: number }>`
+    select distinct coalesce(ai.distro, '') as distro, coalesce(ai.release, '') as release, u.id
     from asset_inventories ai join assets a on a.id = ai.asset_id cross join lateral unnest(ai.package_ids) as u(id)
     where a.lifecycle = 'active' ${inScope}`.execute(tx);
   await cache.loadPackages(tx, new Set(distinct.rows.map((r) => r.id)));
   progress('compare', 0);
 
   // Which (release, package) carries which vulnerabilities: small, compared here once each.
-  const pv = { release: [] as string[], pkg: [] as number[], name: [] as number[], vuln: [] as number[], adv: [] as number[], fixed: [] as (string | null)[] };
+  const pv = { distro: [] as string[], release: [] as string[], pkg: [] as number[], name: [] as number[], vuln: [] as number[], adv: [] as number[], fixed: [] as (string | null)[] };
   for (const r of distinct.rows) {
     const p = cache.packages.get(r.id);
     if (!p) continue;
     const seen = new Set<number>();
-    for (const a of cache.affects(r.release, p)) {
+    for (const a of cache.affects({ distro: r.distro || null, release: r.release }, p)) {
       if (seen.has(a.vulnerability)) continue; // one finding per (vulnerability, package)
       seen.add(a.vulnerability);
+      pv.distro.push(r.distro);
       pv.release.push(r.release);
       pv.pkg.push(r.id);
       pv.name.push(p.nameId);
@@ -76,10 +77,10 @@ export async function matchFleet(
       pv.fixed.push(a.fixedVersion);
     }
   }
-  await sql`create temp table tmp_pv (release text, package_id int, name_id int, vulnerability_num int, advisory_id bigint, fixed_version text) on commit drop`.execute(tx);
+  await sql`create temp table tmp_pv (distro text, release text, package_id int, name_id int, vulnerability_num int, advisory_id bigint, fixed_version text) on commit drop`.execute(tx);
   for (let i = 0; i < pv.pkg.length; i += 50_000) {
     const s = <T>(xs: T[]) => xs.slice(i, i + 50_000);
-    await sql`insert into tmp_pv select * from unnest(${sql.val(s(pv.release))}::text[], ${sql.val(s(pv.pkg))}::int[], ${sql.val(s(pv.name))}::int[],
+    await sql`insert into tmp_pv select * from unnest(${sql.val(s(pv.distro))}::text[], ${sql.val(s(pv.release))}::text[], ${sql.val(s(pv.pkg))}::int[], ${sql.val(s(pv.name))}::int[],
       ${sql.val(s(pv.vuln))}::int[], ${sql.val(s(pv.adv))}::bigint[], ${sql.val(s(pv.fixed))}::text[])`.execute(tx);
   }
   await sql`analyze tmp_pv`.execute(tx);
@@ -89,7 +90,7 @@ export async function matchFleet(
   const desiredOf = (batch: string[]) => sql`
     select ai.asset_id, pv.vulnerability_num, pv.name_id, pv.package_id, pv.advisory_id, pv.fixed_version
     from asset_inventories ai cross join lateral unnest(ai.package_ids) as u(id)
-    join tmp_pv pv on pv.package_id = u.id and pv.release = coalesce(ai.release, '')
+    join tmp_pv pv on pv.package_id = u.id and pv.release = coalesce(ai.release, '') and pv.distro = coalesce(ai.distro, '')
     where ai.asset_id = any(${sql.val(batch)}::uuid[])`;
 
   const bulk = fresh.length >= BULK_MIN_ASSETS && fresh.length > known.length;

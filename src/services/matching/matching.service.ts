@@ -105,15 +105,21 @@ export async function rematchForAdvisories(
   ctx: Ctx,
   changed: readonly { ecosystem: string; release: string; package: string }[],
 ): Promise<MatchSummary | null> {
-  const deb = changed.filter((c) => c.ecosystem === 'deb');
-  if (deb.length === 0) return null;
-  // Assets on a changed release with a package whose source (or own) name is a changed advisory's package.
+  if (changed.length === 0) return null;
+  // Assets with a package whose source (or own) name is a changed advisory's package, in that ecosystem — and for
+  // distribution packages on that release. PyPI names compare normalised (PEP 503), as the advisories store them.
   const assets = await sql<{ asset_id: string }>`
-    with ids as (
-      select coalesce(array_agg(p.id::int), '{}') as ids from packages p
-      where p.ecosystem = 'deb' and (p.source_name = any(${sql.val(deb.map((c) => c.package))}::text[]) or p.name = any(${sql.val(deb.map((c) => c.package))}::text[])))
-    select ai.asset_id from asset_inventories ai, ids
-    where ai.release = any(${sql.val([...new Set(deb.map((c) => c.release))])}::text[]) and ai.package_ids && ids.ids`.execute(db);
+    with ch as (select * from unnest(${sql.val(changed.map((c) => c.ecosystem))}::text[], ${sql.val(changed.map((c) => c.release))}::text[],
+                                     ${sql.val(changed.map((c) => c.package))}::text[]) as ch(ecosystem, release, package)),
+    hit as (
+      select distinct p.id, case when p.ecosystem in ('deb', 'rpm', 'apk') then ch.release end as release
+      from ch join packages p on p.ecosystem = ch.ecosystem
+        and (p.source_name = ch.package or p.name = ch.package
+             or (p.ecosystem = 'pypi' and lower(regexp_replace(p.name, '[-_.]+', '-', 'g')) = ch.package)))
+    select ai.asset_id from asset_inventories ai
+    where ai.package_ids && (select coalesce(array_agg(hit.id::int), '{}') from hit
+                             where hit.release is null or hit.release = ai.release or hit.release = split_part(ai.release, '.', 1)
+                               or ai.release like hit.release || '.%')`.execute(db);
   if (assets.rows.length === 0) return null;
   return runMatch(db, ctx, { kind: 'advisory', assetIds: assets.rows.map((r) => r.asset_id) });
 }
