@@ -8,7 +8,7 @@ export function scanCommands(program: Command, fail: (err: unknown) => never) {
     .command('scan')
     .description('Find vulnerable packages on one host from its dpkg status file and a local feed copy (no server needed)')
     .requiredOption('--dpkg-status <file>', 'the host\'s /var/lib/dpkg/status (or a copy)')
-    .requiredOption('--from <file>', 'feed to match against: a Debian security tracker JSON export')
+    .requiredOption('--from <file|dir>', 'feed to match against: a Debian security tracker JSON export, a file of OSV records, or a directory of OSV JSON files (an extracted osv.dev all.zip)')
     .option('--release <codename>', 'Debian release of the host (default: the feed\'s only release, or this machine\'s)')
     .option('--format <format>', 'table or json', 'table')
     .action((opts) => {

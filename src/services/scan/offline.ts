@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDebianTracker } from '../../domain/feeds/debian-tracker.js';
+import { FeedFormatError } from '../../domain/feeds/kev.js';
+import { type OsvRecord, parseOsvDocument } from '../../domain/feeds/osv.js';
+import { parseOsvArchive } from '../../domain/feeds/osv-archive.js';
+import { OsvAdvisoryIndex, osvAdvisories } from '../../domain/matching/osv.js';
+import { canonicalId } from '../feeds/osv.js';
 import { DpkgStatusError, parseDpkgStatus } from '../../domain/inventory/dpkg-status.js';
 import { DebianAdvisoryIndex, type PackageFinding } from '../../domain/matching/debian.js';
 import { compareDpkg } from '../../domain/versions/dpkg.js';
@@ -17,10 +22,16 @@ export interface OfflineScanInput {
   release?: string;
 }
 
+/** A Debian tracker finding, or an OSV one (advisory.feed 'osv', rule in_range/listed_version, the OSV id as advisory id). */
+export type ScanFinding = Omit<PackageFinding, 'rule' | 'advisory'> & {
+  rule: PackageFinding['rule'] | 'in_range' | 'listed_version';
+  advisory: { feed: 'debian' | 'osv'; release: string; source: string; id: number | string | null };
+};
+
 export interface OfflineScanResult {
   release: string;
   packages: number;
-  findings: PackageFinding[];
+  findings: ScanFinding[];
   /** Packages left out because their version is not a valid Debian version. */
   skipped: { package: string; version: string; reason: string }[];
 }
@@ -67,6 +78,8 @@ export function scanDpkgStatus(input: OfflineScanInput): OfflineScanResult {
     throw err;
   }
   const feedPath = path.resolve(input.feed);
+  const osv = loadOsv(feedPath);
+  if (osv) return scanWithOsv(packages, osv, input.release ?? localCodename());
   const advisories = (() => {
     try {
       return parseDebianTracker(loadFeed(feedPath));
@@ -102,4 +115,63 @@ export function scanDpkgStatus(input: OfflineScanInput): OfflineScanResult {
     }
   });
   return { release, packages: installed.length, findings: index.match(installed, compare), skipped };
+}
+
+const MAX_OSV_FILES = 500_000;
+
+/** OSV records when the feed is a directory of OSV JSON files or a file holding OSV records; null for a tracker export. */
+function loadOsv(feedPath: string): OsvRecord[] | null {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(feedPath);
+  } catch {
+    throw new BadRequestError(`feed ${feedPath} does not exist`);
+  }
+  try {
+    if (st.isDirectory()) {
+      const names = fs.readdirSync(feedPath).filter((n) => n.endsWith('.json')).sort();
+      if (names.length === 0) throw new BadRequestError(`feed directory ${feedPath} holds no .json files`);
+      if (names.length > MAX_OSV_FILES) throw new BadRequestError(`feed directory ${feedPath} holds more than ${MAX_OSV_FILES} files`);
+      return parseOsvArchive(names.map((name) => ({ name, text: readText(path.join(feedPath, name), 'OSV file') }))).records;
+    }
+    const doc = loadFeed(feedPath);
+    const looksOsv = (d: unknown) => typeof d === 'object' && d !== null && 'id' in d && 'modified' in d;
+    if (Array.isArray(doc) ? doc.length > 0 && doc.every(looksOsv) : looksOsv(doc)) return parseOsvDocument(doc).records;
+    return null;
+  } catch (err) {
+    if (err instanceof FeedFormatError) throw new BadRequestError(`feed ${feedPath}: ${err.message}`);
+    throw err;
+  }
+}
+
+function scanWithOsv(packages: ReturnType<typeof parseDpkgStatus>, records: OsvRecord[], release: string | undefined): OfflineScanResult {
+  if (!release) throw new BadRequestError('choose the Debian release of the host with --release (this machine names none)');
+  const canonical = new Map(records.map((r) => [r.id, canonicalId(r)]));
+  const index = new OsvAdvisoryIndex(records.flatMap(osvAdvisories));
+  const skipped: OfflineScanResult['skipped'] = [];
+  const findings: ScanFinding[] = [];
+  let n = 0;
+  for (const p of packages) {
+    if (p.state !== 'installed') continue;
+    n++;
+    let found: ReturnType<OsvAdvisoryIndex['affecting']>;
+    try {
+      found = index.affecting({ ecosystem: 'deb', distro: 'debian', release, name: p.name, version: p.version, sourceName: p.source, sourceVersion: p.sourceVersion }, compareDpkg);
+    } catch (err) {
+      skipped.push({ package: p.name, version: p.sourceVersion, reason: (err as Error).message });
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const f of found) {
+      const vulnerability = canonical.get(f.advisory.vulnerability) ?? f.advisory.vulnerability;
+      if (seen.has(vulnerability)) continue;
+      seen.add(vulnerability);
+      findings.push({
+        vulnerability, package: p.name, installedVersion: p.version, architecture: p.architecture, sourcePackage: p.source, sourceVersion: p.sourceVersion,
+        fixedVersion: f.match.fixedVersion, urgency: null, rule: f.match.rule,
+        advisory: { feed: 'osv', release, source: f.matchedName, id: String(f.advisory.id).replace(/\/affected\[\d+\]$/, '') },
+      });
+    }
+  }
+  return { release, packages: n, findings, skipped };
 }
