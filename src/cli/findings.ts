@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { packagesFromCycloneDx } from '../domain/inventory/cyclonedx.js';
 import { parseDpkgStatus } from '../domain/inventory/dpkg-status.js';
 import { call } from './client.js';
 import { printJson, table } from './output.js';
@@ -11,18 +12,35 @@ export function findingCommands(program: Command, run: Runner) {
   const assets = program.commands.find((c) => c.name() === 'assets') ?? program.command('assets');
   assets
     .command('inventory <id>')
-    .description("Replace an asset's installed software from a dpkg status file, then re-match it")
-    .requiredOption('--dpkg-status <file>', "the host's /var/lib/dpkg/status (or a copy)")
-    .requiredOption('--release <codename>', 'Debian release of the host, e.g. bookworm')
+    .description("Replace an asset's installed software from a dpkg status file and/or a CycloneDX SBOM, then re-match it")
+    .option('--dpkg-status <file>', "the host's /var/lib/dpkg/status (or a copy)")
+    .option('--sbom <file>', 'a CycloneDX JSON SBOM: its components with package URLs (deb, rpm, apk, npm, pypi, maven, golang)')
+    .requiredOption('--release <release>', 'release of the host: Debian/Ubuntu codename (bookworm) or os-release VERSION_ID (9.4, 3.19)')
+    .option('--distro <id>', 'os-release ID of the host (debian, ubuntu, alpine, rocky, almalinux, rhel)', 'debian')
+    .option('--ecosystem <name>', "the host's package manager (deb, rpm, apk)", 'deb')
     .option('--json', 'print JSON')
     .action((id, opts) =>
       run(async (client) => {
-        const pkgs = parseDpkgStatus(fs.readFileSync(opts.dpkgStatus, 'utf8')).filter((p) => p.state === 'installed');
-        const body = {
-          release: opts.release,
-          source: 'cli',
-          packages: pkgs.map((p) => ({ name: p.name, version: p.version, arch: p.architecture ?? '', sourceName: p.source, sourceVersion: p.sourceVersion })),
-        };
+        if (!opts.dpkgStatus && !opts.sbom) throw new Error('give --dpkg-status FILE, --sbom FILE or both');
+        const pkgs = opts.dpkgStatus ? parseDpkgStatus(fs.readFileSync(opts.dpkgStatus, 'utf8')).filter((p) => p.state === 'installed') : [];
+        const packages: Record<string, unknown>[] = pkgs.map((p) => ({ name: p.name, version: p.version, arch: p.architecture ?? '', sourceName: p.source, sourceVersion: p.sourceVersion }));
+        if (opts.sbom) {
+          let doc: unknown;
+          try {
+            doc = JSON.parse(fs.readFileSync(opts.sbom, 'utf8'));
+          } catch (err) {
+            throw new Error(`${opts.sbom} is not JSON: ${(err as Error).message}`);
+          }
+          const sbom = packagesFromCycloneDx(doc);
+          if (sbom.skipped.length) console.error(`${opts.sbom}: ${sbom.skipped.length} component(s) skipped (no purl, or a type not matched)`);
+          // What dpkg reports wins over the same package seen by the SBOM tool.
+          const have = new Set(packages.map((p) => `${opts.ecosystem}\t${p.name}\t${p.arch}`));
+          for (const p of sbom.packages) {
+            if (have.has(`${p.ecosystem}\t${p.name}\t${p.arch}`)) continue;
+            packages.push(p.ecosystem === opts.ecosystem ? { ...p, ecosystem: undefined } : p);
+          }
+        }
+        const body = { ecosystem: opts.ecosystem, distro: opts.distro, release: opts.release, source: opts.sbom ? 'cli+sbom' : 'cli', packages };
         const r = await call(client, 'PUT', `/api/assets/${encodeURIComponent(id)}/inventory`, { body });
         if (opts.json) return printJson(r);
         console.log(r.unchanged ? `inventory unchanged (${r.packages} packages)` : `inventory stored: ${r.packages} packages (${r.added} added, ${r.removed} removed)`);

@@ -1,0 +1,100 @@
+import { PackageURL } from 'packageurl-js';
+import type { Ecosystem } from '../versions/index.js';
+import type { InventoryPackage } from './inventory.js';
+
+/**
+ * Installed software from a CycloneDX SBOM (JSON, spec 1.2–1.6): every
+ * component with a package URL of an ecosystem the engine matches becomes an
+ * inventory package. Names follow the advisories' conventions: Maven
+ * `group:artifact`, Go `module/path`, npm `@scope/name`. Components without a
+ * purl, or of other types (generic, github, cargo…), are skipped and listed,
+ * not refused: an SBOM describes more than the engine can match.
+ */
+const TYPES: Readonly<Record<string, Ecosystem>> = { npm: 'npm', pypi: 'pypi', maven: 'maven', golang: 'go', deb: 'deb', rpm: 'rpm', apk: 'apk' };
+const MAX_COMPONENTS = 50_000;
+
+export class SbomError extends Error {
+  constructor(
+    readonly where: string,
+    message: string,
+  ) {
+    super(`${where}: ${message}`);
+    this.name = 'SbomError';
+  }
+}
+
+export interface SbomPackages {
+  packages: (InventoryPackage & { ecosystem: Ecosystem; purl: string })[];
+  skipped: { where: string; reason: string }[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function nameOf(ecosystem: Ecosystem, p: PackageURL): string {
+  const ns = p.namespace ?? '';
+  switch (ecosystem) {
+    case 'maven':
+      return ns ? `${ns}:${p.name}` : p.name;
+    case 'go':
+    case 'npm':
+      return ns ? `${ns}/${p.name}` : p.name;
+    default:
+      return p.name;
+  }
+}
+
+export function packagesFromCycloneDx(doc: unknown): SbomPackages {
+  if (!isObject(doc) || doc.bomFormat !== 'CycloneDX') throw new SbomError('document', 'is not a CycloneDX JSON document (bomFormat "CycloneDX")');
+  const out: SbomPackages = { packages: [], skipped: [] };
+  const seen = new Set<string>();
+  let count = 0;
+  const walk = (list: unknown, where: string) => {
+    if (list === undefined) return;
+    if (!Array.isArray(list)) throw new SbomError(where, 'must be an array');
+    for (const [i, c] of list.entries()) {
+      const at = `${where}[${i}]`;
+      if (++count > MAX_COMPONENTS) throw new SbomError(where, `more than ${MAX_COMPONENTS} components`);
+      if (!isObject(c)) throw new SbomError(at, 'must be an object');
+      walk(c.components, `${at}.components`);
+      if (c.purl === undefined) {
+        out.skipped.push({ where: at, reason: 'no purl' });
+        continue;
+      }
+      if (typeof c.purl !== 'string' || c.purl.length > 1000) throw new SbomError(`${at}.purl`, 'must be a package URL of at most 1,000 characters');
+      let p: PackageURL;
+      try {
+        p = PackageURL.fromString(c.purl);
+      } catch (err) {
+        throw new SbomError(`${at}.purl`, `${JSON.stringify(c.purl.slice(0, 80))} is not a package URL: ${(err as Error).message}`);
+      }
+      const ecosystem = TYPES[p.type];
+      if (!ecosystem) {
+        out.skipped.push({ where: at, reason: `purl type ${p.type} is not matched` });
+        continue;
+      }
+      const q = (p.qualifiers ?? {}) as Record<string, string>;
+      const version = p.version ?? (typeof c.version === 'string' ? c.version : undefined);
+      if (!version) {
+        out.skipped.push({ where: at, reason: 'no version' });
+        continue;
+      }
+      // rpm carries its epoch as a qualifier; advisories compare epoch:version-release.
+      const full = ecosystem === 'rpm' && q.epoch && q.epoch !== '0' ? `${q.epoch}:${version}` : version;
+      const arch = (q.arch ?? '').replace(/[^a-z0-9_-]/gi, '');
+      const name = nameOf(ecosystem, p);
+      const key = `${ecosystem}\t${name}\t${arch}`;
+      if (seen.has(key)) continue; // the same package reached twice (nested components): one inventory entry
+      seen.add(key);
+      const pkg: SbomPackages['packages'][number] = { ecosystem, name, version: full, arch, purl: c.purl };
+      // Debian purls may name the source package (qualifier upstream=name or name@version, as syft writes them).
+      if (ecosystem === 'deb' && q.upstream) {
+        const [src, srcVersion] = q.upstream.split('@');
+        if (src) pkg.sourceName = src;
+        if (srcVersion) pkg.sourceVersion = srcVersion;
+      }
+      out.packages.push(pkg);
+    }
+  };
+  walk(doc.components, 'components');
+  return out;
+}
