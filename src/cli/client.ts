@@ -25,7 +25,7 @@ export interface ApiResponse {
 
 export interface ApiClient {
   readonly via: string;
-  request(method: string, path: string, opts?: { body?: unknown; raw?: string; contentType?: string; query?: Record<string, string | undefined> }): Promise<ApiResponse>;
+  request(method: string, path: string, opts?: { body?: unknown; raw?: string | Buffer; contentType?: string; query?: Record<string, string | undefined> }): Promise<ApiResponse>;
   close(): Promise<void>;
   /** The database, when the CLI opened it itself (backup, worker-less jobs). */
   readonly database?: Database;
@@ -55,7 +55,7 @@ function wrap(status: number, headers: Record<string, any>, bytes: Buffer): ApiR
   return { status, headers, body, bytes, json: () => (body ? JSON.parse(body) : null) };
 }
 
-function encode(opts: { body?: unknown; raw?: string; contentType?: string } = {}) {
+function encode(opts: { body?: unknown; raw?: string | Buffer; contentType?: string } = {}) {
   if (opts.raw !== undefined) return { payload: opts.raw, contentType: opts.contentType ?? 'text/plain' };
   if (opts.body !== undefined) return { payload: JSON.stringify(opts.body), contentType: 'application/json' };
   return { payload: undefined, contentType: undefined };
@@ -69,7 +69,7 @@ export function httpClient(baseUrl: string, token: string, via: string): ApiClie
       const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}${queryString(opts.query)}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) },
-        body: payload,
+        body: typeof payload === 'string' || payload === undefined ? payload : new Uint8Array(payload),
       });
       return wrap(res.status, Object.fromEntries(res.headers.entries()), Buffer.from(await res.arrayBuffer()));
     },

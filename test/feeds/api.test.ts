@@ -58,7 +58,7 @@ describe(`feed API (${where})`, () => {
   });
 
   it('rejects an unknown feed name', async () => {
-    const r = await post('/api/feeds/nvd/import', '{}', 'application/json');
+    const r = await post('/api/feeds/nope/import', '{}', 'application/json');
     expect(r.statusCode).toBe(400);
     expect(r.json().errors[0].field).toBe('params.feed');
   });

@@ -90,7 +90,7 @@ describe('patchloop feeds', () => {
     const file = path.join(dir, 'kev.json');
     fs.writeFileSync(file, '{"catalogVersion": "1", "dateReleased": "2025-01-01", "vulnerabilities": [{"cveID": "nope"}]}');
     expect((await cli('sync', '--from', file)).error?.message).toContain('vulnerabilities[0].cveID');
-    expect((await cli('sync', 'nvd')).error?.message).toContain('unknown feed "nvd"');
+    expect((await cli('sync', 'nope')).error?.message).toContain('unknown feed "nope"');
     expect((await cli('sync', '--from', 'http://127.0.0.1:1/x')).error?.message).toContain('name the feed');
   });
 

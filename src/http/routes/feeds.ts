@@ -13,7 +13,7 @@ export const FEED_BODY_LIMIT = 512 * 1024 * 1024;
 /** Longest list of changed vulnerability ids in a response (a daily EPSS file changes nearly every CVE). */
 export const MAX_LISTED_CHANGES = 10_000;
 
-const feedParams = z.strictObject({ feed: z.enum(FEEDS).describe('debian (security tracker JSON), kev (CISA KEV JSON), epss (FIRST EPSS CSV, gzip or not)') });
+const feedParams = z.strictObject({ feed: z.enum(FEEDS).describe('debian (security tracker JSON), kev (CISA KEV JSON), epss (FIRST EPSS CSV, gzip or not), nvd (NVD CVE API 2.0 response page)') });
 const releases = z.string().max(500).regex(/^[a-z][a-z0-9._-]*(,[a-z][a-z0-9._-]*)*$/, 'must be release names separated by commas').optional()
   .describe('Debian: import only these releases (comma-separated); records of other releases stay as they are');
 
@@ -39,6 +39,12 @@ export const importSummarySchema = z.object({
   unchanged: z.number().int(),
   aliases: z.number().int().describe('New alias → vulnerability mappings'),
   notModified: z.boolean().optional().describe('The server answered 304 Not Modified: nothing was downloaded'),
+  nvd: z.object({
+    requests: z.number().int(), pages: z.number().int(), stale: z.number().int().describe('Records older than the stored ones, left as they were'), rejected: z.number().int(),
+    cvssDisagreements: z.number().int().describe("CVSS entries whose stated base score differs from our computation (the NVD's is kept)"),
+    cvssInvalid: z.number().int().describe('CVSS entries whose vector our CVSS module refuses (kept with the stated score)'),
+    cvssNotes: z.array(z.string()).describe('The first few of both'),
+  }).optional().describe('NVD only'),
   rematch: z.object({ assets: z.number().int(), opened: z.number().int(), reopened: z.number().int(), resolved: z.number().int() }).optional().describe('Findings re-evaluated on the assets that have a changed package'),
   changedPackages: z.array(z.object({ ecosystem: z.string(), release: z.string(), package: z.string() })).describe('Packages whose advisories were added, changed or removed: re-match the assets that have them'),
   changedVulnerabilities: z.array(z.string()).describe(`Vulnerabilities whose feed data changed (the first ${MAX_LISTED_CHANGES})`),
@@ -66,7 +72,7 @@ export function feedRoutes(app: FastifyInstance, db: Db) {
     config: { permission: 'system:admin' },
     schema: {
       tags, operationId: 'syncFeed', summary: 'Download a feed from its public URL (or ?url=) and import it',
-      description: 'Conditional (ETag / Last-Modified of the last download from the same URL), with retries and resumption. Answers with what changed; notModified when the server had nothing new. Download problems are 502.',
+      description: 'Conditional (ETag / Last-Modified of the last download from the same URL), with retries and resumption. Answers with what changed; notModified when the server had nothing new. Download problems are 502. nvd: pages through the CVE API 2.0 (?url= an API mirror) for what changed since the last sync, everything on the first (~300,000 CVEs, about 15 minutes without PATCHLOOP_NVD_API_KEY); imported in one transaction once every page has arrived.',
       params: feedParams,
       querystring: z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('Mirror to fetch from instead of the public URL'), release: releases }),
       response: { 200: importSummarySchema, ...errorResponses },
@@ -84,7 +90,7 @@ export function feedRoutes(app: FastifyInstance, db: Db) {
       bodyLimit: FEED_BODY_LIMIT,
       schema: {
         tags, operationId: 'importFeed', summary: 'Import a feed file (all or nothing; incremental)',
-        description: 'Send the file as the body: the Debian tracker export or the KEV catalogue as application/json, EPSS as text/csv or its .csv.gz bytes (application/gzip). Gzip is detected by content. The stored data is compared with the file: only differences are written; importing the same file again changes nothing. A malformed file changes nothing and the error names the entry or line.',
+        description: 'Send the file as the body: the Debian tracker export, the KEV catalogue or one NVD API 2.0 response page as application/json, EPSS as text/csv or its .csv.gz bytes (application/gzip). Gzip is detected by content. The stored data is compared with the file: only differences are written; importing the same file again changes nothing. A malformed file changes nothing and the error names the entry or line.',
         params: feedParams,
         querystring: z.strictObject({
           source: z.string().min(1).max(500).optional().describe('Where the file came from (kept as the feed source); default "upload"'),

@@ -8,7 +8,13 @@ export const DEFAULT_URLS = {
   debian: 'https://security-tracker.debian.org/tracker/data/json',
   kev: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
   epss: 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz',
+  // One archive per ecosystem (https://google.github.io/osv.dev/data/): without a URL, `osv` syncs OSV_ECOSYSTEMS.
+  osv: 'https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip',
 } as const;
+
+/** The osv.dev ecosystems a sync of `osv` downloads, one all.zip each. */
+export const OSV_ECOSYSTEMS = ['Debian', 'Ubuntu', 'Alpine', 'Red Hat', 'AlmaLinux', 'Rocky Linux', 'npm', 'PyPI', 'Maven', 'Go'] as const;
+export const OSV_ARCHIVE_BASE = 'https://osv-vulnerabilities.storage.googleapis.com';
 
 export interface FetchFeedOptions {
   /** Validators from the previous download: sent as If-None-Match / If-Modified-Since. */

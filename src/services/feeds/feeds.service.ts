@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { parseEpss } from '../../domain/feeds/epss.js';
 import { FeedFormatError, parseKev } from '../../domain/feeds/kev.js';
+import { parseNvdPage } from '../../domain/feeds/nvd.js';
 import { BadRequestError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
@@ -10,6 +11,9 @@ import { authorize, type Ctx } from '../context.js';
 import { applyDebian, parseDebian } from './debian.js';
 import { applyEpss } from './epss.js';
 import { applyKev } from './kev.js';
+import { applyOsv } from './osv.js';
+import { isZip, osvFromPayload } from './osv-source.js';
+import { applyNvd, NvdTally } from './nvd.js';
 import { formatError, parseJson, payloadText } from './payload.js';
 import { FEEDS, type FeedChanges, type FeedName, type ImportSummary } from './types.js';
 
@@ -22,7 +26,7 @@ export interface ImportMeta {
   version?: string;
   /** Debian: only these releases (and removal only within them). */
   releases?: readonly string[];
-  /** HTTP validators of the download, kept for the next conditional request. */
+  /** HTTP validators of the download, kept for the next conditional request. NVD: the end of the last sync's lastMod range, kept when not given. */
   etag?: string | null;
   lastModified?: string | null;
 }
@@ -34,7 +38,7 @@ export function isFeed(v: unknown): v is FeedName {
   return typeof v === 'string' && (FEEDS as readonly string[]).includes(v);
 }
 
-type Prepared = { version: string | null; apply: (tx: Tx) => Promise<FeedChanges> };
+export type PreparedImport = { version: string | null; apply: (tx: Tx) => Promise<FeedChanges> };
 
 function textOrDoc(payload: FeedPayload): string | unknown {
   return typeof payload === 'string' || payload instanceof Uint8Array ? payloadText(payload) : payload;
@@ -47,9 +51,15 @@ function digest(payload: FeedPayload): string {
 }
 
 /** Parses and validates before any transaction starts: a malformed file never reaches the database. */
-function prepare(feed: FeedName, payload: FeedPayload, meta: ImportMeta): Prepared {
+async function prepare(feed: FeedName, payload: FeedPayload, meta: ImportMeta): Promise<PreparedImport> {
   try {
     switch (feed) {
+      case 'osv': {
+        // A zip is osv.dev's whole-ecosystem archive (a snapshot of its ecosystems and releases); JSON is one record or an array.
+        const input = await osvFromPayload(payload instanceof Uint8Array && isZip(payload) ? payload : textOrDoc(payload));
+        if (input.records.length === 0) throw new FeedFormatError('document', 'holds no OSV records');
+        return { version: null, apply: (tx) => applyOsv(tx, input.records, input.snapshot) };
+      }
       case 'debian': {
         const t = textOrDoc(payload);
         const doc = typeof t === 'string' ? parseJson(t) : t;
@@ -70,6 +80,13 @@ function prepare(feed: FeedName, payload: FeedPayload, meta: ImportMeta): Prepar
         const version = scores.scoreDate ? `${scores.scoreDate}${scores.modelVersion ? ` (model ${scores.modelVersion})` : ''}` : null;
         return { version, apply: (tx) => applyEpss(tx, scores, date) };
       }
+      case 'nvd': {
+        const t = textOrDoc(payload);
+        const page = parseNvdPage(typeof t === 'string' ? parseJson(t) : t);
+        const tally = new NvdTally();
+        tally.add(page);
+        return { version: page.timestamp, apply: (tx) => applyNvd(tx, [page.records], tally) };
+      }
     }
   } catch (err) {
     formatError(err);
@@ -85,8 +102,14 @@ function prepare(feed: FeedName, payload: FeedPayload, meta: ImportMeta): Prepar
 export async function importFeed(db: Db, ctx: Ctx, feed: FeedName, payload: FeedPayload, meta: ImportMeta): Promise<ImportSummary> {
   authorize(ctx, 'system:admin');
   if (!isFeed(feed)) throw new BadRequestError(`Unknown feed ${JSON.stringify(feed)}; expected one of ${FEEDS.join(', ')}`);
-  const prepared = prepare(feed, payload, meta);
-  const version = meta.version ?? prepared.version ?? digest(payload);
+  const prepared = await prepare(feed, payload, meta);
+  return commitImport(db, ctx, feed, { ...prepared, version: meta.version ?? prepared.version ?? digest(payload) }, meta);
+}
+
+/** The transaction of an import whose data is already parsed and checked (the NVD sync spools its pages first). */
+export async function commitImport(db: Db, ctx: Ctx, feed: FeedName, prepared: PreparedImport, meta: ImportMeta): Promise<ImportSummary> {
+  authorize(ctx, 'system:admin');
+  const version = prepared.version;
   const summary = await db.transaction().execute(async (tx) => {
     // One import of a feed at a time; the audit chain lock comes last, so imports of different feeds overlap.
     await sql`select pg_advisory_xact_lock(hashtext(${`patchloop.feed.${feed}`}))`.execute(tx);
@@ -112,20 +135,22 @@ export async function importFeed(db: Db, ctx: Ctx, feed: FeedName, payload: Feed
 async function refreshStatistics(db: Db, s: ImportSummary) {
   if (s.added + s.changed + s.removed < 1000) return;
   try {
-    await sql.raw(s.feed === 'debian' ? 'analyze advisories, vulnerabilities' : 'analyze vulnerabilities').execute(db);
+    await sql.raw(s.feed === 'debian' || s.feed === 'osv' ? 'analyze advisories, vulnerabilities' : 'analyze vulnerabilities').execute(db);
   } catch {
     /* statistics are an optimisation; the import has committed */
   }
 }
 
 async function saveState(tx: Tx, s: ImportSummary, meta: ImportMeta) {
+  // A page file covers an unknown lastMod range, so it leaves the NVD sync's starting point (undefined: column not written).
+  const keep = s.feed === 'nvd' && meta.lastModified === undefined;
   const row = {
     feed: s.feed,
     source: s.source,
     version: s.version,
     fetched_at: new Date(),
     etag: meta.etag ?? null,
-    last_modified: meta.lastModified ?? null,
+    last_modified: keep ? undefined : (meta.lastModified ?? null),
     records: s.records,
     changed: s.added + s.changed + s.removed,
   };

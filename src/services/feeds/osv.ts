@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { OsvRange, OsvRecord } from '../../domain/feeds/osv.js';
+import type { OsvAffected, OsvRange, OsvRecord } from '../../domain/feeds/osv.js';
 import { normalisePackageName } from '../../domain/matching/osv.js';
 import type { Tx } from '../../storage/db.js';
 import { changedKeys, createChangeLog, logged } from './changes.js';
@@ -8,12 +8,16 @@ import type { FeedChanges } from './types.js';
 
 /**
  * OSV records are stored as advisories of feed 'osv', one row per
- * (vulnerability, ecosystem, release, normalised package). The vulnerability
+ * (vulnerability, ecosystem, release, normalised package), where a
+ * distribution's release is prefixed with the distribution
+ * (`almalinux:9`, `rocky:9`, `debian:bookworm`, `ubuntu:22.04`): rebuilds
+ * share release numbers but not fixes, and each distribution's archive is a
+ * snapshot of its own rows only. The vulnerability
  * is the record's CVE when it has one (so OSV, Debian, KEV, EPSS and NVD data
  * meet on one record), else its own id (GHSA-…, PYSEC-…); every other id
- * becomes an alias. Several affected entries can fall on one row — AlmaLinux
- * and Rocky records of one CVE share (rpm, 9, package) — so the row's
- * `ranges` holds the list of entries, each with its OSV id and distribution.
+ * becomes an alias. Several records can fall on one row (a DSA and a
+ * DEBIAN-CVE record of one CVE), so the row's `ranges` holds the list of
+ * entries, each with its OSV id and distribution.
  *
  * An archive of whole ecosystems is a snapshot: rows of those ecosystems it
  * no longer holds are removed. Single records and directories only add and
@@ -30,6 +34,17 @@ export interface OsvEntry {
 
 const CVE_RE = /^CVE-\d{4}-\d{4,}$/;
 
+/** The stored release of an affected entry: `distro:release` for distributions, '' for language ecosystems. */
+export function storedRelease(a: Pick<OsvAffected, 'distro' | 'release'>): string {
+  return a.distro ? `${a.distro}:${a.release}` : a.release;
+}
+
+/** The release a stored key names, without its distribution (what inventories hold). */
+export function bareRelease(stored: string): string {
+  const i = stored.indexOf(':');
+  return i < 0 ? stored : stored.slice(i + 1);
+}
+
 export function canonicalId(r: OsvRecord): string {
   if (CVE_RE.test(r.id)) return r.id;
   return r.aliases.filter((a) => CVE_RE.test(a)).sort()[0] ?? r.id;
@@ -41,7 +56,8 @@ function firstFixed(entries: readonly OsvEntry[]): string | null {
   return null;
 }
 
-export async function applyOsv(tx: Tx, records: readonly OsvRecord[], snapshotEcosystems?: readonly string[]): Promise<FeedChanges> {
+/** @param snapshot the (ecosystem, stored release) pairs a whole-ecosystem archive speaks for: their rows it lacks are removed */
+export async function applyOsv(tx: Tx, records: readonly OsvRecord[], snapshot?: readonly { ecosystem: string; release: string }[]): Promise<FeedChanges> {
   const rows = new Map<string, { vid: string; ecosystem: string; release: string; package: string; refs: Set<string>; entries: OsvEntry[]; modified: string }>();
   const vulns = new Map<string, { title: string | null; description: string | null; published: string | null; modified: string }>();
   const aliases: [string, string][] = [];
@@ -58,10 +74,11 @@ export async function applyOsv(tx: Tx, records: readonly OsvRecord[], snapshotEc
     for (const a of r.affected) {
       if (!a.ecosystem) continue;
       const pkg = normalisePackageName(a.ecosystem, a.package);
-      const k = `${vid}\u0000${a.ecosystem}\u0000${a.release}\u0000${pkg}`;
+      const release = storedRelease(a);
+      const k = `${vid}\u0000${a.ecosystem}\u0000${release}\u0000${pkg}`;
       let row = rows.get(k);
       if (!row) {
-        row = { vid, ecosystem: a.ecosystem, release: a.release, package: pkg, refs: new Set(), entries: [], modified: r.modified };
+        row = { vid, ecosystem: a.ecosystem, release, package: pkg, refs: new Set(), entries: [], modified: r.modified };
         rows.set(k, row);
       }
       row.refs.add(r.id);
@@ -101,7 +118,7 @@ export async function applyOsv(tx: Tx, records: readonly OsvRecord[], snapshotEc
 
   const removed = await logged(tx, 'removed', sql`delete from advisories a
       where a.feed = ${FEED} and (
-        (a.ecosystem = any(${snapshotEcosystems ?? []}::text[])
+        ((a.ecosystem || ':' || a.release) = any(${(snapshot ?? []).map((p) => `${p.ecosystem}:${p.release}`)}::text[])
           and not exists (select 1 from feed_stage s where s.vid = a.vulnerability_id and s.ecosystem = a.ecosystem and s.release = a.release and s.package = a.package))
         or string_to_array(a.advisory_ref, ' ') && ${withdrawn}::text[])
       returning a.vulnerability_id as vid, a.ecosystem || ':' || a.release as release, a.package`, true);
@@ -122,10 +139,10 @@ export async function applyOsv(tx: Tx, records: readonly OsvRecord[], snapshotEc
     added,
     changed,
     removed,
-    // The change log holds "ecosystem:release" in its release column: split it back into the key.
+    // The change log holds "ecosystem:release" in its release column: split it back, as inventories name releases.
     changedPackages: keys.packages.map((p) => {
       const i = p.release.indexOf(':');
-      return { ecosystem: p.release.slice(0, i), release: p.release.slice(i + 1), package: p.package };
+      return { ecosystem: p.release.slice(0, i), release: bareRelease(p.release.slice(i + 1)), package: p.package };
     }),
     changedVulnerabilities: keys.vulnerabilities,
     aliases: newAliases,

@@ -1,4 +1,4 @@
-export const FEEDS = ['debian', 'kev', 'epss'] as const;
+export const FEEDS = ['debian', 'kev', 'epss', 'nvd', 'osv'] as const;
 export type FeedName = (typeof FEEDS)[number];
 
 export interface PackageKey {
@@ -17,6 +17,24 @@ export interface FeedChanges {
   changedVulnerabilities: string[];
   /** New rows in vulnerability_aliases. */
   aliases: number;
+  /** NVD only. */
+  nvd?: NvdStats;
+}
+
+/** What an NVD import or sync fetched, and how the NVD's CVSS compared with our computation. */
+export interface NvdStats {
+  /** HTTP requests, retries included (0 for a file). */
+  requests: number;
+  pages: number;
+  /** Records older than the stored ones (lastModified), left as they were. */
+  stale: number;
+  rejected: number;
+  /** CVSS entries whose stated base score differs from ours; the NVD's is kept. */
+  cvssDisagreements: number;
+  /** CVSS entries whose vector our CVSS module refuses; kept with the NVD's score. */
+  cvssInvalid: number;
+  /** The first few of both, for the log. */
+  cvssNotes: string[];
 }
 
 export interface ImportSummary extends FeedChanges {
