@@ -31,6 +31,29 @@ export interface FleetResult {
 }
 
 const BATCH = 500;
+interface Batch {
+  distro: string;
+  release: string;
+  ids: string[];
+}
+
+/** Hosts grouped by (distro, release), in batches of at most BATCH. */
+function batches(rows: readonly { asset_id: string; distro: string; release: string }[]): Batch[] {
+  const groups = new Map<string, Batch>();
+  const out: Batch[] = [];
+  for (const r of rows) {
+    const k = `${r.distro}\u0000${r.release}`;
+    let b = groups.get(k);
+    if (!b || b.ids.length >= BATCH) {
+      b = { distro: r.distro, release: r.release, ids: [] };
+      groups.set(k, b);
+      out.push(b);
+    }
+    b.ids.push(r.asset_id);
+  }
+  return out;
+}
+
 /** Fewer new hosts than this are inserted with the indexes in place. */
 const BULK_MIN_ASSETS = 200;
 const SECONDARY_INDEXES = [
@@ -48,8 +71,9 @@ export async function matchFleet(
 ): Promise<FleetResult> {
   const inScope = assetIds ? sql`and ai.asset_id = any(${sql.val(assetIds)}::uuid[])` : sql``;
   progress('load', 0);
-  const targets = await sql<{ asset_id: string; fresh: boolean }>`
-    select ai.asset_id, not exists (select 1 from findings f where f.asset_id = ai.asset_id) as fresh
+  const targets = await sql<{ asset_id: string; fresh: boolean; distro: string; release: string }>`
+    select ai.asset_id, not exists (select 1 from findings f where f.asset_id = ai.asset_id) as fresh,
+      coalesce(ai.distro, '') as distro, coalesce(ai.release, '') as release
     from asset_inventories ai join assets a on a.id = ai.asset_id
     where a.lifecycle = 'active' ${inScope} order by ai.asset_id for update of ai`.execute(tx);
   const distinct = await sql<{ distro: string; release: string; id: number }>`
@@ -85,38 +109,41 @@ export async function matchFleet(
   }
   await sql`analyze tmp_pv`.execute(tx);
 
-  const known = targets.rows.filter((t) => !t.fresh).map((t) => t.asset_id);
-  const fresh = targets.rows.filter((t) => t.fresh).map((t) => t.asset_id);
-  const desiredOf = (batch: string[]) => sql`
-    select ai.asset_id, pv.vulnerability_num, pv.name_id, pv.package_id, pv.advisory_id, pv.fixed_version
-    from asset_inventories ai cross join lateral unnest(ai.package_ids) as u(id)
-    join tmp_pv pv on pv.package_id = u.id and pv.release = coalesce(ai.release, '') and pv.distro = coalesce(ai.distro, '')
-    where ai.asset_id = any(${sql.val(batch)}::uuid[])`;
+  const known = batches(targets.rows.filter((t) => !t.fresh));
+  const fresh = batches(targets.rows.filter((t) => t.fresh));
+  const count = (bs: Batch[]) => bs.reduce((n, b) => n + b.ids.length, 0);
+  // Batches hold hosts of one (distro, release), so tmp_pv is filtered by constants and joined by package id alone: the
+  // planner takes unnest for 10 rows per host, and given a join on release it may pair every host with every
+  // (release, package) row first and filter by package afterwards (seen: minutes per batch instead of a second).
+  // The unnested packages are materialised first, then hash-joined.
+  const desiredOf = (batch: Batch) => sql`
+    with inst as materialized (
+      select ai.asset_id, u.id from asset_inventories ai cross join lateral unnest(ai.package_ids) as u(id)
+      where ai.asset_id = any(${sql.val(batch.ids)}::uuid[]))
+    select inst.asset_id, pv.vulnerability_num, pv.name_id, pv.package_id, pv.advisory_id, pv.fixed_version
+    from inst join tmp_pv pv on pv.package_id = inst.id
+    where pv.distro = ${batch.distro} and pv.release = ${batch.release}`;
 
-  const bulk = fresh.length >= BULK_MIN_ASSETS && fresh.length > known.length;
+  const bulk = count(fresh) >= BULK_MIN_ASSETS && count(fresh) > count(known);
   const result: FleetResult = { assets: targets.rows.length, packagesEvaluated: distinct.rows.length, opened: 0, reopened: 0, resolved: 0, stillOpen: 0, events: [], bulk };
   const total = targets.rows.length;
   let done = 0;
-  const step = async (batch: string[], write: () => Promise<void>) => {
+  const step = async (batch: Batch, write: () => Promise<void>) => {
     await write();
-    await sql`update asset_inventories set matched_at = ${now}, matched_epoch = ${epoch}::bigint where asset_id = any(${sql.val(batch)}::uuid[])`.execute(tx);
-    done += batch.length;
+    await sql`update asset_inventories set matched_at = ${now}, matched_epoch = ${epoch}::bigint where asset_id = any(${sql.val(batch.ids)}::uuid[])`.execute(tx);
+    done += batch.ids.length;
     progress('write', (done / total) * (bulk ? 0.8 : 1));
   };
   progress('write', 0);
   if (known.length) {
     await sql`create temp table tmp_desired (asset_id uuid, vulnerability_num int, name_id int, package_id bigint, advisory_id bigint, fixed_version text) on commit drop`.execute(tx);
-    for (let i = 0; i < known.length; i += BATCH) {
-      const batch = known.slice(i, i + BATCH);
-      await step(batch, () => writeBatch(tx, cache, batch, desiredOf(batch), now, result));
-    }
+    for (const batch of known) await step(batch, () => writeBatch(tx, cache, desiredOf(batch), batch.ids, now, result));
   }
   if (bulk) {
     await sql`lock table findings in access exclusive mode`.execute(tx);
     for (const [name] of SECONDARY_INDEXES) await sql.raw(`drop index ${name}`).execute(tx);
   }
-  for (let i = 0; i < fresh.length; i += BATCH) {
-    const batch = fresh.slice(i, i + BATCH);
+  for (const batch of fresh) {
     await step(batch, async () => {
       const r = await sql`insert into findings (asset_id, vulnerability_num, name_id, package_id, advisory_id, fixed_version, first_seen)
         select d.*, ${now}::timestamptz from (${desiredOf(batch)}) d`.execute(tx);
@@ -132,7 +159,14 @@ export async function matchFleet(
   return result;
 }
 
-async function writeBatch(tx: Tx, cache: EngineCache, batch: string[], desired: RawBuilder<unknown>, now: Date, result: FleetResult) {
+async function writeBatch(
+  tx: Tx,
+  cache: EngineCache,
+  desired: RawBuilder<unknown>,
+  batch: string[],
+  now: Date,
+  result: FleetResult,
+) {
   await sql`truncate tmp_desired`.execute(tx);
   const n = await sql`insert into tmp_desired ${desired}`.execute(tx);
   await sql`analyze tmp_desired`.execute(tx);
