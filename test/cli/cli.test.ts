@@ -93,6 +93,32 @@ describe('patchloop CLI on the embedded database', { timeout: 120_000 }, () => {
     expect(bad.err).toContain('body.environment');
   });
 
+  it('uploads an inventory from a dpkg status file and a CycloneDX SBOM, and lists the findings', () => {
+    const made = JSON.parse(cli(['assets', 'create', '--hostname', 'cli-inv', '--environment', 'production', '--system-type', 'web_server', '--business-criticality', 'high', '--network-exposure', 'internal', '--json'], env).out);
+    const feed = path.join(dir, 'osv.json');
+    fs.writeFileSync(feed, JSON.stringify([
+      { id: 'GHSA-cli-0001', modified: '2026-10-01T00:00:00Z', aliases: ['CVE-2026-7001'], affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }] }] },
+      { id: 'DEBIAN-CVE-2026-7002', modified: '2026-10-01T00:00:00Z', aliases: ['CVE-2026-7002'], affected: [{ package: { ecosystem: 'Debian:12', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.15-1~deb12u1' }] }] }] },
+    ]));
+    const imported = cli(['feeds', 'sync', 'osv', '--from', feed], env);
+    expect(imported.err).toBe('');
+    const status = path.join(dir, 'status');
+    fs.writeFileSync(status, 'Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.14-1~deb12u2\n');
+    const sbom = path.join(dir, 'bom.json');
+    fs.writeFileSync(sbom, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components: [{ name: 'lodash', purl: 'pkg:npm/lodash@4.17.20' }, { name: 'readme' }] }));
+    const r = cli(['assets', 'inventory', made.id, '--dpkg-status', status, '--sbom', sbom, '--release', 'bookworm'], env);
+    expect(r.out).toContain('inventory stored: 2 packages');
+    expect(r.out).toContain('findings: 2 opened');
+    expect(r.err).toContain('1 component(s) skipped');
+    const list = JSON.parse(cli(['findings', 'list', '--asset', made.id, '--json'], env).out) as { vulnerabilityId: string; package: string; ecosystem: string }[];
+    expect(list.map((f) => `${f.vulnerabilityId} ${f.ecosystem} ${f.package}`).sort()).toEqual(['CVE-2026-7001 npm lodash', 'CVE-2026-7002 deb libssl3']);
+    const broken = path.join(dir, 'broken-bom.json');
+    fs.writeFileSync(broken, JSON.stringify({ bomFormat: 'CycloneDX', components: [{ name: 'x', purl: 'nope' }] }));
+    const bad = cli(['assets', 'inventory', made.id, '--sbom', broken, '--release', 'bookworm'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('components[0].purl');
+  });
+
   it('verifies the audit trail, and names the record after tampering by SQL', async () => {
     const ok = cli(['audit', 'verify'], env);
     expect(ok.code).toBe(0);
