@@ -6,6 +6,7 @@ import { type OsvAdvisory, OsvAdvisoryIndex } from '../../domain/matching/osv.js
 import type { Ecosystem } from '../../domain/versions/index.js';
 import { compareDpkg } from '../../domain/versions/dpkg.js';
 import type { Db, Tx } from '../../storage/db.js';
+import { bareRelease } from '../feeds/osv.js';
 
 /**
  * What the engine keeps in memory between matches, per database: the
@@ -69,7 +70,7 @@ class EngineCache {
       if (r.feed === 'osv') {
         // One stored row can hold several OSV entries (AlmaLinux and Rocky records of one CVE): each is matched on its own.
         for (const e of (r.ranges ?? []) as { distro: string | null; ranges: OsvRange[]; versions: string[] }[]) {
-          osv.push({ id: Number(r.id), vulnerability: String(r.num), ecosystem: r.ecosystem as Ecosystem, release: r.release, package: r.package, distro: e.distro, ranges: e.ranges, versions: e.versions });
+          osv.push({ id: Number(r.id), vulnerability: String(r.num), ecosystem: r.ecosystem as Ecosystem, release: bareRelease(r.release), package: r.package, distro: e.distro, ranges: e.ranges, versions: e.versions });
         }
         continue;
       }
