@@ -161,6 +161,13 @@ export const FEED_INFO: Record<string, FeedInfo> = {
     file: 'one NVD CVE API 2.0 response page (JSON)',
     sync: 'Pages through the NVD CVE API for what changed since the last sync; the first sync fetches every CVE (about 15 minutes without an API key). A mirror must answer like the API.',
   },
+  osv: {
+    name: 'OSV',
+    about: 'Open Source Vulnerabilities (osv.dev): affected version ranges for Debian, Ubuntu, Alpine, Red Hat, AlmaLinux, Rocky and npm, PyPI, Maven, Go packages.',
+    accept: '.zip,.json,application/zip,application/json',
+    file: 'an ecosystem’s all.zip from osv.dev (a snapshot of that ecosystem), or a JSON file of OSV records',
+    sync: 'Downloads the all.zip of each ecosystem from osv.dev; a mirror URL names one archive.',
+  },
 };
 
 /** The order feeds are listed in: the known ones first, others by name. */
