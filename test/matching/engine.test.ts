@@ -206,6 +206,43 @@ describe.skipIf(!fs.existsSync(fixtures))(`engine on the real Debian 12 records$
       await t.close();
     }
   }, 120_000);
+
+  it('keeps equal to the pure matcher through a sequence of check-ins (each re-matches only the packages that changed)', async () => {
+    const t = await testApp();
+    try {
+      const { token } = await userWithToken(t.database, 'security_analyst', 'ana');
+      const advisories = parseDebianTracker(JSON.parse(fs.readFileSync(fixtures, 'utf8')), new Set(['bookworm']));
+      await seedDebianAdvisories(t.database.db, advisories);
+      const fixed = new Map<string, string[]>();
+      for (const a of advisories) if (a.fixedVersion) fixed.set(a.source, [...(fixed.get(a.source) ?? []), a.fixedVersion]);
+      const index = new DebianAdvisoryIndex(advisories);
+      const id = await newAsset(t, token, 'checkin-host');
+      // Successive snapshots of one host: each keeps most packages, drops some, and takes others (new ones, or the
+      // same package at another version) from another synthetic host.
+      let pkgs = parseDpkgStatus(syntheticStatus(fixed, 11, 200));
+      for (let seed = 11; seed <= 16; seed++) {
+        if (seed > 11) {
+          const incoming = parseDpkgStatus(syntheticStatus(fixed, seed, 200)).slice(0, 25);
+          const replaced = new Set(incoming.map((p) => `${p.name}:${p.architecture}`));
+          pkgs = [...pkgs.filter((p, i) => i % 17 !== seed % 17 && !replaced.has(`${p.name}:${p.architecture}`)), ...incoming];
+        }
+        const inv = toInventory(pkgs, 'bookworm');
+        const r = await call(t.app, token, 'PUT', `/api/assets/${id}/inventory`, inv);
+        expect(r.statusCode).toBe(200);
+        if (seed > 11) expect(r.json().match.packagesEvaluated, 'a check-in compares only the changed packages').toBeLessThan(inv.packages.length);
+        const kept = new Set(inv.packages.map((p) => `${p.name}:${p.arch}:${p.version}`));
+        const expected = index.match(pkgs.filter((p) => kept.has(`${p.name}:${p.architecture}:${p.version}`)), compareDpkg).map((f) => `${f.vulnerability} ${f.package}`);
+        const got = (await openFindings(t, token, id)).map((f) => `${f.vulnerabilityId} ${f.package}`).sort();
+        expect(got, `after check-in ${seed}`).toEqual([...new Set(expected)].sort());
+      }
+      // A full run finds nothing to change: the check-ins kept the findings exact.
+      const full = (await call(t.app, token, 'POST', '/api/matching/runs')).json();
+      const run = (await call(t.app, token, 'GET', `/api/matching/runs/${full.id}`)).json();
+      expect(run.stats).toMatchObject({ opened: 0, reopened: 0, resolved: 0 });
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });
 
 describe('a feed import re-matches the assets that have a changed package', () => {

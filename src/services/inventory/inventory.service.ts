@@ -118,7 +118,12 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
     });
     const changedNames = new Set([...removedIds, ...addedIds].map((id) => cache.packages.get(id)?.nameId ?? -1));
     const match = asset.lifecycle === 'active'
-      ? await matchInTransaction(tx, cache, ctx, { assetIds: [assetId], kind: 'asset', changedNames: new Map([[assetId, changedNames]]) })
+      ? await matchInTransaction(tx, cache, ctx, {
+          assetIds: [assetId],
+          kind: 'asset',
+          changedNames: new Map([[assetId, changedNames]]),
+          given: [{ asset_id: assetId, distro: inv.distro, release: inv.release, package_ids: sorted, matched_epoch: keepsEpoch && previous?.matched_epoch != null ? String(previous.matched_epoch) : null, matched_at: previous?.matched_at ?? null }],
+        })
       : null;
     return { added: addedIds.length, removed: removedIds.length, unchanged: false, match };
   });

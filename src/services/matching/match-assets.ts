@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { type Desired, diffFindings, type Stored } from '../../domain/matching/lifecycle.js';
 import type { Tx } from '../../storage/db.js';
-import type { EngineCache } from './engine-cache.js';
+import { currentEpoch, type EngineCache } from './engine-cache.js';
 import { type FindingEvent, insertOpened, refreshExplanations, reopen, resolve } from './writes.js';
 
 /**
@@ -26,7 +26,7 @@ export interface AssetsResult {
   events: FindingEvent[];
 }
 
-interface Target {
+export interface Target {
   asset_id: string;
   distro: string | null;
   release: string | null;
@@ -35,19 +35,35 @@ interface Target {
   matched_at: Date | null;
 }
 
+/**
+ * @param given the target rows when the caller has just written them under lock (an inventory upload), else read here
+ */
 export async function matchAssets(
   tx: Tx,
   cache: EngineCache,
-  epoch: string,
   assetIds: readonly string[],
   changedNames: ReadonlyMap<string, ReadonlySet<number>> | undefined,
   now: Date,
-): Promise<AssetsResult> {
-  const targets = await sql<Target>`
-    select ai.asset_id, ai.distro, ai.release, ai.package_ids, ai.matched_epoch::text as matched_epoch, ai.matched_at
-    from asset_inventories ai join assets a on a.id = ai.asset_id
-    where a.lifecycle = 'active' and ai.asset_id = any(${sql.val(assetIds)}::uuid[])
-    order by ai.asset_id for update of ai`.execute(tx);
+  given?: readonly Target[],
+): Promise<AssetsResult & { epoch: string }> {
+  // The epoch comes with the rows: one round trip (a check-in's re-match is a handful of them).
+  let epoch: string;
+  let rows: readonly Target[];
+  if (given) {
+    epoch = await currentEpoch(tx);
+    rows = given;
+  } else {
+    const read = await sql<Target & { epoch: string }>`
+      select ai.asset_id, ai.distro, ai.release, ai.package_ids, ai.matched_epoch::text as matched_epoch, ai.matched_at,
+        (select advisories_epoch::text from match_state where id = 1) as epoch
+      from asset_inventories ai join assets a on a.id = ai.asset_id
+      where a.lifecycle = 'active' and ai.asset_id = any(${sql.val(assetIds)}::uuid[])
+      order by ai.asset_id for update of ai`.execute(tx);
+    rows = read.rows;
+    epoch = read.rows[0]?.epoch ?? (await currentEpoch(tx));
+  }
+  await cache.sync(tx, epoch);
+  const targets = { rows };
   const opened: (Desired & { assetId: string })[] = [];
   const reopened: (Desired & { id: string })[] = [];
   const refreshed: (Desired & { id: string })[] = [];
@@ -94,5 +110,5 @@ export async function matchAssets(
     await sql`update asset_inventories set matched_at = ${now}, matched_epoch = ${epoch}::bigint
       where asset_id = any(${sql.val(targets.rows.map((t) => t.asset_id))}::uuid[])`.execute(tx);
   }
-  return { assets: targets.rows.length, packagesEvaluated: evaluated, opened: opened.length, reopened: reopened.length, resolved: resolved.length, stillOpen, events };
+  return { assets: targets.rows.length, packagesEvaluated: evaluated, opened: opened.length, reopened: reopened.length, resolved: resolved.length, stillOpen, events, epoch };
 }

@@ -6,7 +6,7 @@ import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
 import type { Ctx } from '../context.js';
 import { currentEpoch, type EngineCache, engineCache } from './engine-cache.js';
-import { matchAssets } from './match-assets.js';
+import { matchAssets, type Target } from './match-assets.js';
 import { matchFleet } from './match-fleet.js';
 import { type FindingEvent, insertEvents } from './writes.js';
 
@@ -32,6 +32,8 @@ export interface MatchScope {
   /** Per asset, the package name ids whose installed version changed since its last match (an inventory upload knows). */
   changedNames?: ReadonlyMap<string, ReadonlySet<number>>;
   onProgress?: (done: number, total: number, phase: string) => void;
+  /** The asset's inventory row as the caller has just written it under lock (an upload): not read again. */
+  given?: readonly Target[];
 }
 
 export interface MatchSummary {
@@ -65,12 +67,14 @@ export async function matchInTransaction(tx: Tx, cache: EngineCache, ctx: Ctx, s
     scope.onProgress?.(Math.round(a + (b - a) * fraction), 100, phase);
   };
   const now = new Date();
-  const epoch = await currentEpoch(tx);
-  await cache.sync(tx, epoch);
   const small = scope.kind !== 'full' && scope.assetIds && scope.assetIds.length <= IN_MEMORY_ASSETS;
   const r = small
-    ? await matchAssets(tx, cache, epoch, scope.assetIds ?? [], scope.changedNames, now)
-    : await matchFleet(tx, cache, epoch, scope.assetIds ?? null, now, progress);
+    ? await matchAssets(tx, cache, scope.assetIds ?? [], scope.changedNames, now, scope.given)
+    : await (async () => {
+        const epoch = await currentEpoch(tx);
+        await cache.sync(tx, epoch);
+        return matchFleet(tx, cache, epoch, scope.assetIds ?? null, now, progress);
+      })();
   await insertEvents(tx, r.events, runId, now);
   progress('write', 1);
   const result: MatchSummary = {
