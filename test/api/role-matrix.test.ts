@@ -168,6 +168,10 @@ const EXPECTED: Record<string, Rule> = {
     access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [200], realId: (f) => f.assetId,
     request: (_f, id, n) => ({ url: `/api/assets/${id}/inventory`, body: { release: 'bookworm', packages: [{ name: 'openssl', version: `3.0.${n}-1` }] } }),
   },
+  'POST /api/assets/:id/inventory/import': {
+    access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [200], realId: (f) => f.assetId,
+    request: (_f, id, n) => ({ url: `/api/assets/${id}/inventory/import`, body: { format: 'cyclonedx', release: 'bookworm', content: JSON.stringify({ bomFormat: 'CycloneDX', components: [{ name: 'lodash', purl: `pkg:npm/lodash@4.17.${n}` }] }) } }),
+  },
   'GET /api/assets/:id/inventory': { access: HUMANS, ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/inventory` }) },
   'GET /api/findings': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings?limit=5' }) },
   // Finding ids are digits: a made-up one is a number no finding has.

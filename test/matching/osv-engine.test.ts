@@ -77,6 +77,28 @@ describe('OSV advisories in the matching engine', () => {
     expect(await open(deb)).toEqual(['CVE-2026-5004 libcurl4 7.88.1-10+deb12u8+b1 → 7.88.1-10+deb12u9 (osv)']);
   });
 
+  it('takes a dpkg status file and CycloneDX SBOMs: each replaces the packages of its ecosystems and keeps the rest', async () => {
+    const id = await host('files-01');
+    const imp = (body: unknown) => call(t.app, token, 'POST', `/api/assets/${id}/inventory/import`, body);
+    const status = 'Package: libcurl4\nStatus: install ok installed\nArchitecture: amd64\nSource: curl (7.88.1-10+deb12u8)\nVersion: 7.88.1-10+deb12u8+b1\n';
+    expect((await imp({ format: 'dpkg-status', content: status })).json().errors[0]).toMatchObject({ field: 'body.release' });
+    const first = await imp({ format: 'dpkg-status', content: status, release: 'bookworm' });
+    expect(first.statusCode, first.body).toBe(200);
+    const bom = (v: string) => JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components: [{ name: 'lodash', purl: `pkg:npm/lodash@${v}` }, { name: 'docs' }] });
+    const second = (await imp({ format: 'cyclonedx', content: bom('4.17.20') })).json();
+    expect(second).toMatchObject({ packages: 2, added: 1, removed: 0, skipped: 1, match: { opened: 1 } });
+    expect(await open(id)).toEqual(['CVE-2026-5001 lodash 4.17.20 → 4.17.21 (osv)', 'CVE-2026-5004 libcurl4 7.88.1-10+deb12u8+b1 → 7.88.1-10+deb12u9 (osv)']);
+    // The application was updated: the new SBOM replaces the npm package, the Debian packages stay.
+    expect((await imp({ format: 'cyclonedx', content: bom('4.17.21') })).json()).toMatchObject({ packages: 2, added: 1, removed: 1, match: { resolved: 1 } });
+    expect(await open(id)).toEqual(['CVE-2026-5004 libcurl4 7.88.1-10+deb12u8+b1 → 7.88.1-10+deb12u9 (osv)']);
+    const before = (await call(t.app, token, 'GET', `/api/assets/${id}/inventory`)).json();
+    const bad = await imp({ format: 'cyclonedx', content: JSON.stringify({ bomFormat: 'CycloneDX', components: [{ name: 'x', purl: 'pkg:npm/x' }, { name: 'y', purl: 'nonsense' }] }) });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().errors[0].field).toBe('body.content components[1].purl');
+    expect((await imp({ format: 'cyclonedx', content: '{not json' })).statusCode).toBe(422);
+    expect((await call(t.app, token, 'GET', `/api/assets/${id}/inventory`)).json()).toEqual(before);
+  });
+
   it('refuses a version its ecosystem rejects, naming the package', async () => {
     const r = await call(t.app, token, 'PUT', `/api/assets/${ids['alma-01']}/inventory`, { ecosystem: 'rpm', distro: 'almalinux', release: '9', packages: [{ name: 'lodash', version: 'not a version', ecosystem: 'npm' }] });
     expect(r.statusCode).toBe(422);

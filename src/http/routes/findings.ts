@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { inventorySchema } from '../../domain/inventory/inventory.js';
 import * as findings from '../../services/findings/findings.service.js';
+import * as inventoryFiles from '../../services/inventory/inventory-files.js';
 import * as inventory from '../../services/inventory/inventory.service.js';
 import * as runs from '../../services/matching/runs.service.js';
 import type { Db } from '../../storage/db.js';
@@ -58,6 +59,18 @@ export function findingRoutes(app: FastifyInstance, db: Db, enqueueRun: runs.Enq
       response: { 200: z.object({ assetId: z.uuid(), packages: z.number(), added: z.number(), removed: z.number(), unchanged: z.boolean(), match: matchSummary.nullable() }), ...errorResponses },
     },
   }, (req) => inventory.putInventory(db, ctxOf(req), req.params.id, req.body));
+
+  r.post('/api/assets/:id/inventory/import', {
+    bodyLimit: 48 * 1024 * 1024,
+    config: { permission: ['asset:write', 'asset:write_own'] },
+    schema: {
+      tags: ['Inventory'], operationId: 'importInventoryFile',
+      summary: "Update an asset's installed software from a dpkg status file or a CycloneDX SBOM, then re-match it",
+      description: 'The file replaces the packages of the ecosystems it covers (dpkg status: deb; an SBOM: each ecosystem of its package URLs) and keeps the others, so an application SBOM adds to the operating system packages. Components without a purl, or of types not matched, are skipped and counted.',
+      params: idParams, body: inventoryFiles.inventoryFileSchema,
+      response: { 200: z.object({ assetId: z.uuid(), packages: z.number(), added: z.number(), removed: z.number(), unchanged: z.boolean(), skipped: z.number(), match: matchSummary.nullable() }), ...errorResponses },
+    },
+  }, (req) => inventoryFiles.importInventoryFile(db, ctxOf(req), req.params.id, req.body));
 
   r.get('/api/assets/:id/inventory', {
     config: { permission: 'asset:read' },
