@@ -172,6 +172,15 @@ export interface Inventory {
   packages: { ecosystem: string; name: string; version: string; arch: string; sourceName: string; sourceVersion: string }[];
 }
 
+export interface InventoryFileResult {
+  packages: number;
+  added: number;
+  removed: number;
+  unchanged: boolean;
+  skipped: number;
+  match: { opened: number; reopened: number; resolved: number } | null;
+}
+
 export interface MatchRun {
   id: string;
   kind: string;
@@ -391,6 +400,8 @@ export const api = {
   listFindings: (q: FindingQuery) => request<{ items: Finding[]; nextCursor: string | null }>('GET', '/api/findings', { query: { ...q } }),
   getFinding: (id: string) => request<FindingDetail>('GET', `/api/findings/${enc(id)}`),
   assetInventory: (id: string) => request<Inventory | null>('GET', `/api/assets/${enc(id)}/inventory`),
+  importInventoryFile: (id: string, input: { format: 'dpkg-status' | 'cyclonedx'; content: string; release?: string }) =>
+    request<InventoryFileResult>('POST', `/api/assets/${enc(id)}/inventory/import`, { json: input }),
   startMatchRun: () => request<MatchRun>('POST', '/api/matching/runs'),
   getMatchRun: (id: string) => request<MatchRun>('GET', `/api/matching/runs/${enc(id)}`),
 

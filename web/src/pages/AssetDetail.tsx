@@ -82,7 +82,7 @@ export function AssetDetailPage({ id }: { id: string }) {
       </div>
 
       <AssetFindings assetId={a.id} />
-      <InstalledSoftware assetId={a.id} />
+      <InstalledSoftware assetId={a.id} canUpload={can('asset:write') || can('asset:write_own')} />
 
       {can('audit:read') && (
         <div className="card">
@@ -254,7 +254,7 @@ function AssetFindings({ assetId }: { assetId: string }) {
 const PACKAGES_SHOWN = 500;
 
 /** The installed packages from the last inventory, with a search box over name, version and source. */
-function InstalledSoftware({ assetId }: { assetId: string }) {
+function InstalledSoftware({ assetId, canUpload }: { assetId: string; canUpload: boolean }) {
   const inv = useLoad(() => api.assetInventory(assetId), assetId);
   const [q, setQ] = useState('');
   const needle = q.trim().toLowerCase();
@@ -266,7 +266,8 @@ function InstalledSoftware({ assetId }: { assetId: string }) {
       <h2>Installed software</h2>
       <ErrorBanner error={inv.error} />
       {inv.loading && inv.data === undefined && <Spinner />}
-      {inv.data === null && <p className="muted">No inventory yet: upload one with the API (PUT /api/assets/{'{id}'}/inventory) or <code>patchloop assets inventory</code>.</p>}
+      {inv.data === null && <p className="muted">No inventory yet: upload the host's dpkg status file or an SBOM below, or use <code>patchloop assets inventory</code>.</p>}
+      {canUpload && inv.data !== undefined && <InventoryUpload assetId={assetId} release={inv.data?.release ?? null} onDone={inv.reload} />}
       {inv.data && (
         <>
           <p className="muted small">
@@ -319,5 +320,63 @@ function InstalledSoftware({ assetId }: { assetId: string }) {
         </>
       )}
     </div>
+  );
+}
+
+const MAX_INVENTORY_FILE = 32 * 1024 * 1024;
+
+/** A dpkg status file or CycloneDX SBOM: replaces the packages of the ecosystems it covers, keeps the rest. */
+function InventoryUpload({ assetId, release, onDone }: { assetId: string; release: string | null; onDone: () => void }) {
+  const [format, setFormat] = useState<'dpkg-status' | 'cyclonedx'>('dpkg-status');
+  const [rel, setRel] = useState(release ?? '');
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<string | null>(null);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!file) return;
+    setError(null);
+    setResult(null);
+    if (file.size > MAX_INVENTORY_FILE) {
+      setError(new Error(`${file.name} is larger than 32 MiB`));
+      return;
+    }
+    setBusy(true);
+    try {
+      const r = await api.importInventoryFile(assetId, { format, content: await file.text(), ...(rel ? { release: rel } : {}) });
+      const m = r.match ? `; findings: ${r.match.opened} opened, ${r.match.reopened} reopened, ${r.match.resolved} resolved` : '';
+      setResult(r.unchanged ? `Unchanged: ${r.packages} packages.` : `Stored ${r.packages} packages (${r.added} added, ${r.removed} removed${r.skipped ? `, ${r.skipped} SBOM components skipped` : ''})${m}.`);
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label="Upload an inventory file">
+      <Field label="File type">
+        {(p) => (
+          <select {...p} value={format} onChange={(e) => setFormat(e.target.value as typeof format)}>
+            <option value="dpkg-status">dpkg status (/var/lib/dpkg/status)</option>
+            <option value="cyclonedx">CycloneDX SBOM (JSON)</option>
+          </select>
+        )}
+      </Field>
+      <Field label="Release" hint="bookworm, 22.04, 9.4 … (kept from the current inventory when empty)">
+        {(p) => <input {...p} value={rel} onChange={(e) => setRel(e.target.value)} />}
+      </Field>
+      <Field label="File">{(p) => <input {...p} type="file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />}</Field>
+      <button type="submit" disabled={!file || busy}>
+        {busy ? 'Uploading…' : 'Upload and match'}
+      </button>
+      <ErrorBanner error={error} />
+      {result && (
+        <p role="status" className="ok">
+          {result}
+        </p>
+      )}
+    </form>
   );
 }
