@@ -122,15 +122,18 @@ describe('matching engine with findings lifecycle (synthetic advisories)', () =>
     expect(detail.firstSeen < detail.lastSeen).toBe(true);
   });
 
-  it('audits every run with a digest of its finding events', async () => {
-    const records = (await call(t.app, token, 'GET', '/api/audit?action=findings.match')).json().items as { entityId: string; after: { eventsDigest: string; opened: number } }[];
-    expect(records.length).toBe(3);
-    for (const rec of records) {
-      const events = await t.database.db.selectFrom('finding_events').select(['finding_id', 'from_status', 'to_status', 'reason', 'installed_version']).where('run_id', '=', rec.entityId).orderBy('finding_id').orderBy('id').execute();
-      expect(rec.after.eventsDigest).toBe(sha256Hex(events.map((e) => canonicalJson({ ...e, finding_id: String(e.finding_id) })).join('\n')));
+  it('audits every check-in once, with what it did to the findings and a digest of their events', async () => {
+    // The three uploads above: each one chain record holding the package changes and the findings part of its match.
+    const inv = (await call(t.app, token, 'GET', `/api/audit?action=inventory.update&entityId=${assetId}`)).json().items as { after: { added: string[]; findings: { runId: string; opened: number; reopened: number; resolved: number; eventsDigest: string } } }[];
+    expect(inv.map((r) => [r.after.findings.opened, r.after.findings.reopened, r.after.findings.resolved])).toEqual([[0, 2, 0], [0, 0, 3], [5, 0, 0]]);
+    for (const rec of inv) {
+      const events = await t.database.db.selectFrom('finding_events').select(['finding_id', 'from_status', 'to_status', 'reason', 'installed_version']).where('run_id', '=', rec.after.findings.runId).orderBy('finding_id').orderBy('id').execute();
+      expect(events.length).toBe(rec.after.findings.reopened + rec.after.findings.resolved);
+      expect(rec.after.findings.eventsDigest).toBe(sha256Hex(events.map((e) => canonicalJson({ ...e, finding_id: String(e.finding_id) })).join('\n')));
     }
-    const inv = (await call(t.app, token, 'GET', `/api/audit?action=inventory.update&entityId=${assetId}`)).json().items;
-    expect(inv[0].after.added).toEqual(['libssl3:amd64 3.0.14-1~deb12u2', 'openssl:amd64 3.0.14-1~deb12u2']);
+    expect(inv[0]?.after.added).toEqual(['libssl3:amd64 3.0.14-1~deb12u2', 'openssl:amd64 3.0.14-1~deb12u2']);
+    // No separate findings.match record for a check-in.
+    expect((await call(t.app, token, 'GET', '/api/audit?action=findings.match')).json().items).toEqual([]);
   });
 
   it('refuses an inventory with invalid versions or duplicates, storing nothing', async () => {

@@ -109,13 +109,6 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
       const p = cache.packages.get(id);
       return p ? `${p.name}${p.arch ? `:${p.arch}` : ''} ${p.version}` : String(id);
     };
-    await audit.record(tx, ctx, {
-      action: 'inventory.update',
-      entityType: 'asset',
-      entityId: assetId,
-      before: previous ? { release: previous.release, packages: previous.package_count, removed: removedIds.map(label) } : null,
-      after: { release: inv.release, source: inv.source, packages: inv.packages.length, added: addedIds.map(label) },
-    });
     const changedNames = new Set([...removedIds, ...addedIds].map((id) => cache.packages.get(id)?.nameId ?? -1));
     const match = asset.lifecycle === 'active'
       ? await matchInTransaction(tx, cache, ctx, {
@@ -123,8 +116,18 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
           kind: 'asset',
           changedNames: new Map([[assetId, changedNames]]),
           given: [{ asset_id: assetId, distro: inv.distro, release: inv.release, package_ids: sorted, matched_epoch: keepsEpoch && previous?.matched_epoch != null ? String(previous.matched_epoch) : null, matched_at: previous?.matched_at ?? null }],
+          auditedByCaller: true,
         })
       : null;
+    // One record for the check-in: what went, what came, and what that did to the findings (with the digest of their events).
+    await audit.record(tx, ctx, {
+      action: 'inventory.update',
+      entityType: 'asset',
+      entityId: assetId,
+      before: previous ? { release: previous.release, packages: previous.package_count, removed: removedIds.map(label) } : null,
+      after: { release: inv.release, source: inv.source, packages: inv.packages.length, added: addedIds.map(label), ...(match?.audit ? { findings: match.audit } : {}) },
+    });
+    if (match) delete match.audit;
     return { added: addedIds.length, removed: removedIds.length, unchanged: false, match };
   });
   return { assetId, packages: inv.packages.length, ...result };

@@ -34,6 +34,17 @@ export interface MatchScope {
   onProgress?: (done: number, total: number, phase: string) => void;
   /** The asset's inventory row as the caller has just written it under lock (an upload): not read again. */
   given?: readonly Target[];
+  /** The caller writes one audit record for its change and the match together (an upload): no record of its own. */
+  auditedByCaller?: boolean;
+}
+
+/** What a match adds to its caller's audit record when the caller records it (an upload). */
+export interface MatchAudit {
+  runId: string;
+  opened: number;
+  reopened: number;
+  resolved: number;
+  eventsDigest: string;
 }
 
 export interface MatchSummary {
@@ -46,6 +57,8 @@ export interface MatchSummary {
   resolved: number;
   stillOpen: number;
   ms: number;
+  /** Set when scope.auditedByCaller: the record's part for this match. */
+  audit?: MatchAudit;
 }
 
 type Phase = 'load' | 'compare' | 'write';
@@ -81,7 +94,9 @@ export async function matchInTransaction(tx: Tx, cache: EngineCache, ctx: Ctx, s
     runId, kind: scope.kind, assets: r.assets, packagesEvaluated: r.packagesEvaluated,
     opened: r.opened, reopened: r.reopened, resolved: r.resolved, stillOpen: r.stillOpen, ms: Date.now() - t0,
   };
-  if (r.opened + r.reopened + r.resolved > 0 || scope.kind === 'full') {
+  if (scope.auditedByCaller) {
+    result.audit = { runId, opened: r.opened, reopened: r.reopened, resolved: r.resolved, eventsDigest: digestOfEvents(r.events) };
+  } else if (r.opened + r.reopened + r.resolved > 0 || scope.kind === 'full') {
     await audit.record(tx, ctx, {
       action: 'findings.match', entityType: 'match_run', entityId: runId,
       after: { ...result, scope: scope.assetIds ? { assets: scope.assetIds.length } : 'all', eventsDigest: digestOfEvents(r.events) },
