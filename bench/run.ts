@@ -26,7 +26,7 @@ const { values } = parseArgs({
     'check-hosts': { type: 'string', default: '100' },
     'pglite-hosts': { type: 'string', default: '100' },
     'put-hosts': { type: 'string', default: '5' },
-    'rematch-samples': { type: 'string', default: '30' },
+    'rematch-samples': { type: 'string', default: '100' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });

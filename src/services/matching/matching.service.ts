@@ -73,7 +73,7 @@ export async function runMatch(db: Db, ctx: Ctx, scope: MatchScope): Promise<Mat
 
 /** The same inside the caller's transaction (an inventory upload matches in the transaction that stores it). */
 export async function matchInTransaction(tx: Tx, cache: EngineCache, ctx: Ctx, scope: MatchScope): Promise<MatchSummary> {
-  const t0 = Date.now();
+  const t0 = performance.now();
   const runId = scope.runId ?? randomUUID();
   const progress = (phase: Phase, fraction: number) => {
     const [a, b] = PHASE_WEIGHT[phase];
@@ -92,7 +92,7 @@ export async function matchInTransaction(tx: Tx, cache: EngineCache, ctx: Ctx, s
   progress('write', 1);
   const result: MatchSummary = {
     runId, kind: scope.kind, assets: r.assets, packagesEvaluated: r.packagesEvaluated,
-    opened: r.opened, reopened: r.reopened, resolved: r.resolved, stillOpen: r.stillOpen, ms: Date.now() - t0,
+    opened: r.opened, reopened: r.reopened, resolved: r.resolved, stillOpen: r.stillOpen, ms: Math.round((performance.now() - t0) * 10) / 10,
   };
   if (scope.auditedByCaller) {
     result.audit = { runId, opened: r.opened, reopened: r.reopened, resolved: r.resolved, eventsDigest: digestOfEvents(r.events) };
