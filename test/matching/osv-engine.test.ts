@@ -99,6 +99,16 @@ describe('OSV advisories in the matching engine', () => {
     expect((await call(t.app, token, 'GET', `/api/assets/${id}/inventory`)).json()).toEqual(before);
   });
 
+  it('stores a record that fixes several CVEs (a DSA) under each of them, without making one CVE an alias of another', async () => {
+    const dsa = parseOsvDocument([rec('DSA-9999-1', [], [{ package: { ecosystem: 'Debian:12', name: 'zlib' }, ranges: range([{ introduced: '0' }, { fixed: '1:1.2.13.dfsg-1+deb12u9' }]) }], { upstream: ['CVE-2026-5101', 'CVE-2026-5102'], summary: 'zlib security update' })]).records;
+    const changes = await t.database.db.transaction().execute((tx) => applyOsv(tx, dsa));
+    expect(changes.added).toBe(2);
+    const rows = await t.database.executeSql(`select vulnerability_id, advisory_ref from advisories where package = 'zlib' order by 1`);
+    expect(rows.rows).toEqual([{ vulnerability_id: 'CVE-2026-5101', advisory_ref: 'DSA-9999-1' }, { vulnerability_id: 'CVE-2026-5102', advisory_ref: 'DSA-9999-1' }]);
+    expect((await call(t.app, token, 'GET', '/api/vulnerabilities/CVE-2026-5102')).json().id).toBe('CVE-2026-5102');
+    expect((await call(t.app, token, 'GET', '/api/vulnerabilities/DSA-9999-1')).statusCode).toBe(404);
+  });
+
   it('refuses a version its ecosystem rejects, naming the package', async () => {
     const r = await call(t.app, token, 'PUT', `/api/assets/${ids['alma-01']}/inventory`, { ecosystem: 'rpm', distro: 'almalinux', release: '9', packages: [{ name: 'lodash', version: 'not a version', ecosystem: 'npm' }] });
     expect(r.statusCode).toBe(422);

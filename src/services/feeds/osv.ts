@@ -45,9 +45,22 @@ export function bareRelease(stored: string): string {
   return i < 0 ? stored : stored.slice(i + 1);
 }
 
-export function canonicalId(r: OsvRecord): string {
-  if (CVE_RE.test(r.id)) return r.id;
-  return r.aliases.filter((a) => CVE_RE.test(a)).sort()[0] ?? r.id;
+/**
+ * The vulnerabilities a record speaks for: itself when it is a CVE; else the one CVE among its aliases and
+ * upstream ids (a GHSA, a DEBIAN-CVE record); else — none, or several, as a DSA fixing many CVEs at once — its
+ * affected ranges hold for each such CVE, and with none the record's own id is the vulnerability.
+ */
+export function vulnerabilitiesOf(r: OsvRecord): string[] {
+  if (CVE_RE.test(r.id)) return [r.id];
+  const cves = [...new Set([...r.aliases, ...r.upstream].filter((a) => CVE_RE.test(a)))].sort();
+  return cves.length ? cves : [r.id];
+}
+
+/** Ids that name the same vulnerability as the record: only when it speaks for exactly one (a DSA's id names no single CVE). */
+function aliasPairs(r: OsvRecord, vids: readonly string[]): [string, string][] {
+  if (vids.length !== 1) return [];
+  const vid = vids[0] as string;
+  return [r.id, ...r.aliases].filter((a) => a !== vid && !CVE_RE.test(a)).map((a) => [a, vid]);
 }
 
 /** The smallest fixed version of an entry, for display; the ranges decide. */
@@ -59,19 +72,23 @@ function firstFixed(entries: readonly OsvEntry[]): string | null {
 /** @param snapshot the (ecosystem, stored release) pairs a whole-ecosystem archive speaks for: their rows it lacks are removed */
 export async function applyOsv(tx: Tx, records: readonly OsvRecord[], snapshot?: readonly { ecosystem: string; release: string }[]): Promise<FeedChanges> {
   const rows = new Map<string, { vid: string; ecosystem: string; release: string; package: string; refs: Set<string>; entries: OsvEntry[]; modified: string }>();
-  const vulns = new Map<string, { title: string | null; description: string | null; published: string | null; modified: string }>();
+  const vulns = new Map<string, { own: boolean; title: string | null; description: string | null; published: string | null; modified: string }>();
   const aliases: [string, string][] = [];
   const withdrawn: string[] = [];
   for (const r of records) {
-    const vid = canonicalId(r);
-    for (const a of [r.id, ...r.aliases]) if (a !== vid) aliases.push([a, vid]);
+    const vids = vulnerabilitiesOf(r);
+    aliases.push(...aliasPairs(r, vids));
     if (r.withdrawn) {
       withdrawn.push(r.id);
       continue;
     }
-    const v = vulns.get(vid);
-    if (!v || r.modified > v.modified) vulns.set(vid, { title: r.summary, description: r.details, published: r.published, modified: r.modified });
-    for (const a of r.affected) {
+    for (const vid of vids) {
+      const v = vulns.get(vid);
+      // A DSA's summary is about its package, not about each CVE: only a record for one vulnerability describes it.
+      const own = vids.length === 1;
+      if (!v || (own && (!v.own || r.modified > v.modified))) vulns.set(vid, { own, title: own ? r.summary : null, description: own ? r.details : null, published: own ? r.published : null, modified: r.modified });
+    }
+    for (const vid of vids) for (const a of r.affected) {
       if (!a.ecosystem) continue;
       const pkg = normalisePackageName(a.ecosystem, a.package);
       const release = storedRelease(a);

@@ -5,7 +5,7 @@ import { FeedFormatError } from '../../domain/feeds/kev.js';
 import { type OsvRecord, parseOsvDocument } from '../../domain/feeds/osv.js';
 import { parseOsvArchive } from '../../domain/feeds/osv-archive.js';
 import { OsvAdvisoryIndex, osvAdvisories } from '../../domain/matching/osv.js';
-import { canonicalId } from '../feeds/osv.js';
+import { vulnerabilitiesOf } from '../feeds/osv.js';
 import { DpkgStatusError, parseDpkgStatus } from '../../domain/inventory/dpkg-status.js';
 import { DebianAdvisoryIndex, type PackageFinding } from '../../domain/matching/debian.js';
 import { compareDpkg } from '../../domain/versions/dpkg.js';
@@ -146,7 +146,7 @@ function loadOsv(feedPath: string): OsvRecord[] | null {
 
 function scanWithOsv(packages: ReturnType<typeof parseDpkgStatus>, records: OsvRecord[], release: string | undefined): OfflineScanResult {
   if (!release) throw new BadRequestError('choose the Debian release of the host with --release (this machine names none)');
-  const canonical = new Map(records.map((r) => [r.id, canonicalId(r)]));
+  const canonical = new Map(records.map((r) => [r.id, vulnerabilitiesOf(r)]));
   const index = new OsvAdvisoryIndex(records.flatMap(osvAdvisories));
   const skipped: OfflineScanResult['skipped'] = [];
   const findings: ScanFinding[] = [];
@@ -162,8 +162,7 @@ function scanWithOsv(packages: ReturnType<typeof parseDpkgStatus>, records: OsvR
       continue;
     }
     const seen = new Set<string>();
-    for (const f of found) {
-      const vulnerability = canonical.get(f.advisory.vulnerability) ?? f.advisory.vulnerability;
+    for (const f of found) for (const vulnerability of canonical.get(f.advisory.vulnerability) ?? [f.advisory.vulnerability]) {
       if (seen.has(vulnerability)) continue;
       seen.add(vulnerability);
       findings.push({
