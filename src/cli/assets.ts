@@ -5,7 +5,7 @@ import { call } from './client.js';
 import { printJson, table } from './output.js';
 import type { Runner } from './program.js';
 
-const FILTERS = ['q', 'environment', 'systemType', 'department', 'location', 'businessCriticality', 'networkExposure', 'osFamily', 'maintenanceGroup', 'tag', 'ownerTeamId', 'ownerUserId', 'unowned', 'lifecycle'] as const;
+const FILTERS = ['q', 'environment', 'systemType', 'department', 'location', 'businessCriticality', 'networkExposure', 'osFamily', 'maintenanceGroup', 'tag', 'ownerTeamId', 'ownerUserId', 'unowned', 'inventory', 'lifecycle'] as const;
 const FIELD_FLAGS: [string, string][] = [
   ['hostname', 'host name'], ['fqdn', 'fully qualified domain name'], ['ip-addresses', 'addresses, comma-separated'],
   ['os-family', 'linux|windows|macos|bsd|network_os|other'], ['os-name', 'OS name'], ['os-version', 'OS version'],

@@ -1,9 +1,10 @@
 import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
 import type { AssetListQuery, AssetSortField } from '../domain/assets/asset.js';
+import { CRITICAL_INVENTORY_MAX_AGE_DAYS as CRITICAL_DAYS, INVENTORY_MAX_AGE_DAYS as DEFAULT_DAYS } from '../domain/assets/coverage.js';
 import type { Db, Tx } from './db.js';
 import type { AssetsTable, DB } from './schema.js';
 
-export type AssetRow = Selectable<AssetsTable> & { owner_user_name: string | null; owner_team_name: string | null };
+export type AssetRow = Selectable<AssetsTable> & { owner_user_name: string | null; owner_team_name: string | null; last_inventoried_at: Date | null };
 
 /** Sort keys as SQL expressions; each has an index (lifecycle, expr, id) in the migrations. */
 const SORT_EXPR: Record<AssetSortField, string> = {
@@ -26,8 +27,9 @@ function base(db: Db | Tx) {
     .selectFrom('assets')
     .leftJoin('users as ou', 'ou.id', 'assets.owner_user_id')
     .leftJoin('teams as ot', 'ot.id', 'assets.owner_team_id')
+    .leftJoin('asset_inventories as inv', 'inv.asset_id', 'assets.id')
     .selectAll('assets')
-    .select(['ou.username as owner_user_name', 'ot.name as owner_team_name']);
+    .select(['ou.username as owner_user_name', 'ot.name as owner_team_name', 'inv.collected_at as last_inventoried_at']);
 }
 
 export function getAsset(db: Db | Tx, id: string): Promise<AssetRow | undefined> {
@@ -58,6 +60,7 @@ function applyFilters<Q extends { where: (...a: any[]) => Q }>(q: Q, f: Filters)
   if (f.tag) w(() => sql<boolean>`assets.tags @> array[${f.tag}]::text[]`);
   if (f.unowned === true) w((eb) => eb.and([eb('assets.owner_user_id', 'is', null), eb('assets.owner_team_id', 'is', null)]));
   if (f.unowned === false) w((eb) => eb.or([eb('assets.owner_user_id', 'is not', null), eb('assets.owner_team_id', 'is not', null)]));
+  if (f.inventory) w(() => inventoryFilter(f.inventory as NonNullable<Filters['inventory']>));
   if (f.q) {
     const pat = `%${escapeLike(f.q.trim())}%`;
     w(() => sql<boolean>`assets.search_text ilike ${pat}`);
@@ -122,6 +125,26 @@ export async function distinctValues(db: Db, column: 'department' | 'location' |
   return rows.map((r) => r[column] as string);
 }
 
+/** Coverage (INV-5) in SQL, the same rule as domain/assets/coverage.ts: only active assets have a coverage state. */
+function maxAge() {
+  return sql`(case when assets.business_criticality = 'critical' or assets.tags @> array['dora-critical']::text[]
+    then ${CRITICAL_DAYS}::int else ${DEFAULT_DAYS}::int end) * interval '1 day'`;
+}
+function inventoryFilter(state: 'current' | 'overdue' | 'never' | 'missing') {
+  const last = sql`(select inv2.collected_at from asset_inventories inv2 where inv2.asset_id = assets.id)`;
+  const active = sql`assets.lifecycle = 'active'`;
+  switch (state) {
+    case 'never':
+      return sql<boolean>`${active} and ${last} is null`;
+    case 'overdue':
+      return sql<boolean>`${active} and ${last} < now() - ${maxAge()}`;
+    case 'missing':
+      return sql<boolean>`${active} and coalesce(${last} < now() - ${maxAge()}, true)`;
+    case 'current':
+      return sql<boolean>`${active} and ${last} >= now() - ${maxAge()}`;
+  }
+}
+
 /** Counts of active assets per value of a few columns, plus unowned and decommissioned totals. */
 export async function assetStats(db: Db) {
   const by = async (col: 'environment' | 'business_criticality' | 'system_type') => {
@@ -134,8 +157,14 @@ export async function assetStats(db: Db) {
       sql<number>`count(*) filter (where lifecycle = 'active')`.as('total'),
       sql<number>`count(*) filter (where lifecycle = 'active' and owner_user_id is null and owner_team_id is null)`.as('unowned'),
       sql<number>`count(*) filter (where lifecycle = 'decommissioned')`.as('decommissioned'),
+      sql<number>`count(*) filter (where ${inventoryFilter('never')})`.as('never_inventoried'),
+      sql<number>`count(*) filter (where ${inventoryFilter('overdue')})`.as('inventory_overdue'),
     ])
     .executeTakeFirstOrThrow();
   const [byEnvironment, byCriticality, bySystemType] = await Promise.all([by('environment'), by('business_criticality'), by('system_type')]);
-  return { total: Number(totals.total), unowned: Number(totals.unowned), decommissioned: Number(totals.decommissioned), byEnvironment, byCriticality, bySystemType };
+  return {
+    total: Number(totals.total), unowned: Number(totals.unowned), decommissioned: Number(totals.decommissioned),
+    neverInventoried: Number(totals.never_inventoried), inventoryOverdue: Number(totals.inventory_overdue),
+    byEnvironment, byCriticality, bySystemType,
+  };
 }

@@ -364,7 +364,7 @@ export const api = {
 
   // --- assets
   listAssets: (q: AssetQuery) => request<AssetPage>('GET', '/api/assets', { query: q }),
-  assetStats: () => request<{ total: number; unowned: number; decommissioned: number; byEnvironment: Record<string, number>; byCriticality: Record<string, number>; bySystemType: Record<string, number> }>('GET', '/api/assets/stats'),
+  assetStats: () => request<{ total: number; unowned: number; decommissioned: number; neverInventoried: number; inventoryOverdue: number; byEnvironment: Record<string, number>; byCriticality: Record<string, number>; bySystemType: Record<string, number> }>('GET', '/api/assets/stats'),
   auditFacets: () => request<{ entityTypes: string[]; actions: string[]; actors: string[] }>('GET', '/api/audit/facets'),
   assetFacets: () => request<{ departments: string[]; locations: string[]; maintenanceGroups: string[] }>('GET', '/api/assets/facets'),
   getAsset: (id: string) => request<Asset>('GET', `/api/assets/${enc(id)}`),

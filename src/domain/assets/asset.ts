@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INVENTORY_STATES } from './coverage.js';
 import { text } from '../text.js';
 
 /** The asset register's vocabulary (INV-1). One definition feeds validation, API docs and the UI. */
@@ -94,6 +95,8 @@ export const assetSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number().int(),
+  lastInventoriedAt: z.string().nullable().describe('When its installed software was last reported (INV-5)'),
+  inventory: z.enum(INVENTORY_STATES).nullable().describe('Coverage (INV-5): current, overdue (older than the policy interval, 7 days) or never; null when decommissioned'),
 });
 export type Asset = z.infer<typeof assetSchema>;
 
@@ -124,6 +127,7 @@ export const assetListQuerySchema = z.strictObject({
   ownerTeamId: z.uuid().optional(),
   ownerUserId: z.uuid().optional(),
   unowned: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  inventory: z.enum(['current', 'overdue', 'never', 'missing']).optional().describe('Coverage: missing = overdue or never (INV-5)'),
   lifecycle: z.enum([...LIFECYCLES, 'all']).default('active'),
   sort: z.enum(ASSET_SORT_FIELDS).default('hostname'),
   order: z.enum(['asc', 'desc']).default('asc'),

@@ -43,7 +43,15 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
     config: { permission: 'asset:read' },
     schema: {
       tags, operationId: 'assetStats', summary: 'Counts for the dashboard: active, unowned (GOV-4), decommissioned, and per environment, criticality and system type',
-      response: { 200: z.object({ total: z.number().int(), unowned: z.number().int(), decommissioned: z.number().int(), byEnvironment: counts, byCriticality: counts, bySystemType: counts }), ...errorResponses },
+      response: {
+        200: z.object({
+          total: z.number().int(), unowned: z.number().int(), decommissioned: z.number().int(),
+          neverInventoried: z.number().int().describe('Active assets without any inventory (INV-5)'),
+          inventoryOverdue: z.number().int().describe('Active assets last inventoried longer ago than the policy interval (INV-5)'),
+          byEnvironment: counts, byCriticality: counts, bySystemType: counts,
+        }),
+        ...errorResponses,
+      },
     },
   }, (req) => assets.stats(db, ctxOf(req)));
 

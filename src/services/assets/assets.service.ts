@@ -5,6 +5,7 @@ import type {
   AssetListQuery,
   AssetUpdate,
 } from '../../domain/assets/asset.js';
+import { inventoryState } from '../../domain/assets/coverage.js';
 import type { AuditRecord } from '../../domain/audit/chain.js';
 import { BadRequestError, ConflictError, type FieldProblem, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import * as repo from '../../storage/assets.repo.js';
@@ -45,12 +46,14 @@ export function toAsset(r: repo.AssetRow): Asset {
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
     version: r.version,
+    lastInventoriedAt: r.last_inventoried_at?.toISOString() ?? null,
+    inventory: inventoryState({ lifecycle: r.lifecycle, businessCriticality: r.business_criticality, tags: r.tags }, r.last_inventoried_at, new Date()),
   };
 }
 
 /** The audit trail's picture of an asset: the API shape without derived fields. */
 function snapshot(a: Asset) {
-  const { unowned, ...rest } = a;
+  const { unowned, lastInventoriedAt, inventory, ...rest } = a;
   return rest;
 }
 

@@ -66,6 +66,18 @@ export function AssetDetailPage({ id }: { id: string }) {
           <dl className="props">
             <Prop name="Owner" value={a.owner ? `${a.owner.name} (${a.owner.type})` : <Badge kind="warn">Unowned — assign an owner</Badge>} />
             <Prop name="Lifecycle" value={label(a.lifecycle)} />
+            <Prop
+              name="Last inventoried"
+              value={
+                a.inventory === 'never' ? (
+                  <Badge kind="warn">Never inventoried</Badge>
+                ) : (
+                  <>
+                    {formatTime(a.lastInventoriedAt)} {a.inventory === 'overdue' && <Badge kind="warn">Overdue (older than 7 days)</Badge>}
+                  </>
+                )
+              }
+            />
             <Prop name="Decommissioned" value={formatTime(a.decommissionedAt)} />
             <Prop name="Created" value={formatTime(a.createdAt)} />
             <Prop name="Updated" value={formatTime(a.updatedAt)} />

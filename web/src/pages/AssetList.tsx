@@ -6,7 +6,7 @@ import { Badge, ErrorBanner, SortableHead, Spinner, useLoad, usePagedList, useSe
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES, SYSTEM_TYPES, formatTime, label } from '../labels.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 
-const FILTER_KEYS = ['q', 'environment', 'systemType', 'businessCriticality', 'networkExposure', 'department', 'location', 'ownerTeamId', 'unowned', 'lifecycle', 'sort', 'order'] as const;
+const FILTER_KEYS = ['q', 'environment', 'systemType', 'businessCriticality', 'networkExposure', 'department', 'location', 'ownerTeamId', 'unowned', 'inventory', 'lifecycle', 'sort', 'order'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 
 const COLUMNS: { key: string; label: string; sort?: string }[] = [
@@ -114,6 +114,15 @@ export function AssetListPage() {
         {select('department', 'Department', facets.data?.departments ?? [], (v) => v)}
         {select('location', 'Location', facets.data?.locations ?? [], (v) => v)}
         {select('ownerTeamId', 'Owner team', (teams.data ?? []).map((t) => t.id), (id) => teamNames.get(id) ?? id)}
+        <div className="field">
+          <label htmlFor="f-inventory">Inventory</label>
+          <select id="f-inventory" value={query.inventory ?? ''} onChange={(e) => setFilter({ inventory: e.target.value || undefined })}>
+            <option value="">All</option>
+            <option value="missing">Overdue or never (older than 7 days)</option>
+            <option value="never">Never inventoried</option>
+            <option value="current">Current</option>
+          </select>
+        </div>
         <div className="field">
           <label htmlFor="f-unowned">Ownership</label>
           <select id="f-unowned" value={query.unowned ?? ''} onChange={(e) => setFilter({ unowned: e.target.value || undefined })}>

@@ -20,6 +20,7 @@ const BREAKDOWNS: Breakdown[] = [
 interface Counts {
   total: number;
   unowned: number;
+  inventoryMissing: number;
   decommissioned: number;
   groups: { b: Breakdown; counts: { value: string; n: number }[] }[];
 }
@@ -29,6 +30,7 @@ async function loadCounts(): Promise<Counts> {
   return {
     total: s.total,
     unowned: s.unowned,
+    inventoryMissing: s.neverInventoried + s.inventoryOverdue,
     decommissioned: s.decommissioned,
     groups: BREAKDOWNS.map((b) => ({ b, counts: b.values.map((value) => ({ value, n: s[b.stat][value] ?? 0 })) })),
   };
@@ -68,6 +70,10 @@ export function DashboardPage() {
             <Link className={`stat${data.unowned ? ' stat-warn' : ''}`} to="/assets?unowned=true">
               <span className="stat-value">{data.unowned}</span>
               <span className="stat-label">Unowned assets</span>
+            </Link>
+            <Link className={`stat${data.inventoryMissing ? ' stat-warn' : ''}`} to="/assets?inventory=missing">
+              <span className="stat-value">{data.inventoryMissing}</span>
+              <span className="stat-label">Inventory overdue or never reported</span>
             </Link>
             <Link className="stat" to="/assets?lifecycle=decommissioned">
               <span className="stat-value">{data.decommissioned}</span>

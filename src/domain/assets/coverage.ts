@@ -1,0 +1,27 @@
+/**
+ * Inventory coverage (INV-5): every active asset must have been inventoried
+ * within the policy interval — 7 days by default, and at least weekly for
+ * assets that support critical functions (business criticality "critical"
+ * or the `dora-critical` tag). An asset never inventoried, or last
+ * inventoried longer ago, is overdue: flagged, listed and counted.
+ */
+export const INVENTORY_MAX_AGE_DAYS = 7;
+export const CRITICAL_INVENTORY_MAX_AGE_DAYS = 7;
+export const INVENTORY_STATES = ['current', 'overdue', 'never'] as const;
+export type InventoryState = (typeof INVENTORY_STATES)[number];
+
+export function maxInventoryAgeDays(a: { businessCriticality: string; tags: readonly string[] }): number {
+  const critical = a.businessCriticality === 'critical' || a.tags.includes('dora-critical');
+  return critical ? Math.min(INVENTORY_MAX_AGE_DAYS, CRITICAL_INVENTORY_MAX_AGE_DAYS) : INVENTORY_MAX_AGE_DAYS;
+}
+
+/** Decommissioned assets are out of scope: null. */
+export function inventoryState(
+  a: { lifecycle: string; businessCriticality: string; tags: readonly string[] },
+  lastInventoriedAt: Date | null,
+  now: Date,
+): InventoryState | null {
+  if (a.lifecycle !== 'active') return null;
+  if (!lastInventoriedAt) return 'never';
+  return now.getTime() - lastInventoriedAt.getTime() > maxInventoryAgeDays(a) * 86_400_000 ? 'overdue' : 'current';
+}
