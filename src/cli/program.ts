@@ -10,6 +10,7 @@ import { startWorker } from '../main/worker.js';
 import { ChainVerifier } from '../domain/audit/chain.js';
 import { dataDirHolder, migrate, openDatabase, restoreEmbedded } from '../storage/db.js';
 import { readHead, scanAll } from '../storage/audit.repo.js';
+import { agentCommands } from './agent.js';
 import { assetCommands } from './assets.js';
 import { feedCommands } from './feeds.js';
 import { findingCommands } from './findings.js';
@@ -271,6 +272,7 @@ export function buildProgram(): Command {
 
   assetCommands(program, run);
   scanCommands(program, fail);
+  agentCommands(program, fail);
   findingCommands(program, run);
   versionCommands(program);
   feedCommands(program, run);
