@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { packagesFromCycloneDx } from '../domain/inventory/cyclonedx.js';
+import { packagesFromSpdx } from '../domain/inventory/spdx.js';
 import { parseDpkgStatus } from '../domain/inventory/dpkg-status.js';
 import { call } from './client.js';
 import { printJson, table } from './output.js';
@@ -14,7 +15,7 @@ export function findingCommands(program: Command, run: Runner) {
     .command('inventory <id>')
     .description("Replace an asset's installed software from a dpkg status file and/or a CycloneDX SBOM, then re-match it")
     .option('--dpkg-status <file>', "the host's /var/lib/dpkg/status (or a copy)")
-    .option('--sbom <file>', 'a CycloneDX JSON SBOM: its components with package URLs (deb, rpm, apk, npm, pypi, maven, golang)')
+    .option('--sbom <file>', 'a CycloneDX or SPDX JSON SBOM: its packages with package URLs (deb, rpm, apk, npm, pypi, maven, golang)')
     .requiredOption('--release <release>', 'release of the host: Debian/Ubuntu codename (bookworm) or os-release VERSION_ID (9.4, 3.19)')
     .option('--distro <id>', 'os-release ID of the host (debian, ubuntu, alpine, rocky, almalinux, rhel)', 'debian')
     .option('--ecosystem <name>', "the host's package manager (deb, rpm, apk)", 'deb')
@@ -31,7 +32,8 @@ export function findingCommands(program: Command, run: Runner) {
           } catch (err) {
             throw new Error(`${opts.sbom} is not JSON: ${(err as Error).message}`);
           }
-          const sbom = packagesFromCycloneDx(doc);
+          const isSpdx = typeof doc === 'object' && doc !== null && 'spdxVersion' in doc;
+          const sbom = isSpdx ? packagesFromSpdx(doc) : packagesFromCycloneDx(doc);
           if (sbom.skipped.length) console.error(`${opts.sbom}: ${sbom.skipped.length} component(s) skipped (no purl, or a type not matched)`);
           // What dpkg reports wins over the same package seen by the SBOM tool.
           const have = new Set(packages.map((p) => `${opts.ecosystem}\t${p.name}\t${p.arch}`));

@@ -99,6 +99,14 @@ describe('OSV advisories in the matching engine', () => {
     expect((await call(t.app, token, 'GET', `/api/assets/${id}/inventory`)).json()).toEqual(before);
   });
 
+  it('takes an SPDX SBOM the same way', async () => {
+    const id = await host('spdx-01');
+    const content = JSON.stringify({ spdxVersion: 'SPDX-2.3', packages: [{ name: 'lodash', versionInfo: '4.17.19', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:npm/lodash@4.17.19' }] }] });
+    const r = await call(t.app, token, 'POST', `/api/assets/${id}/inventory/import`, { format: 'spdx', content, release: 'bookworm' });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(await open(id)).toEqual(['CVE-2026-5001 lodash 4.17.19 → 4.17.21 (osv)']);
+  });
+
   it('stores a record that fixes several CVEs (a DSA) under each of them, without making one CVE an alias of another', async () => {
     const dsa = parseOsvDocument([rec('DSA-9999-1', [], [{ package: { ecosystem: 'Debian:12', name: 'zlib' }, ranges: range([{ introduced: '0' }, { fixed: '1:1.2.13.dfsg-1+deb12u9' }]) }], { upstream: ['CVE-2026-5101', 'CVE-2026-5102'], summary: 'zlib security update' })]).records;
     const changes = await t.database.db.transaction().execute((tx) => applyOsv(tx, dsa));

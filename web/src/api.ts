@@ -400,7 +400,7 @@ export const api = {
   listFindings: (q: FindingQuery) => request<{ items: Finding[]; nextCursor: string | null }>('GET', '/api/findings', { query: { ...q } }),
   getFinding: (id: string) => request<FindingDetail>('GET', `/api/findings/${enc(id)}`),
   assetInventory: (id: string) => request<Inventory | null>('GET', `/api/assets/${enc(id)}/inventory`),
-  importInventoryFile: (id: string, input: { format: 'dpkg-status' | 'cyclonedx'; content: string; release?: string }) =>
+  importInventoryFile: (id: string, input: { format: 'dpkg-status' | 'cyclonedx' | 'spdx'; content: string; release?: string }) =>
     request<InventoryFileResult>('POST', `/api/assets/${enc(id)}/inventory/import`, { json: input }),
   startMatchRun: () => request<MatchRun>('POST', '/api/matching/runs'),
   getMatchRun: (id: string) => request<MatchRun>('GET', `/api/matching/runs/${enc(id)}`),

@@ -10,7 +10,7 @@ import type { InventoryPackage } from './inventory.js';
  * purl, or of other types (generic, github, cargo…), are skipped and listed,
  * not refused: an SBOM describes more than the engine can match.
  */
-const TYPES: Readonly<Record<string, Ecosystem>> = { npm: 'npm', pypi: 'pypi', maven: 'maven', golang: 'go', deb: 'deb', rpm: 'rpm', apk: 'apk' };
+export const PURL_TYPES: Readonly<Record<string, Ecosystem>> = { npm: 'npm', pypi: 'pypi', maven: 'maven', golang: 'go', deb: 'deb', rpm: 'rpm', apk: 'apk' };
 const MAX_COMPONENTS = 50_000;
 
 export class SbomError extends Error {
@@ -30,7 +30,7 @@ export interface SbomPackages {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function nameOf(ecosystem: Ecosystem, p: PackageURL): string {
+export function nameOf(ecosystem: Ecosystem, p: PackageURL): string {
   const ns = p.namespace ?? '';
   switch (ecosystem) {
     case 'maven':
@@ -41,6 +41,34 @@ function nameOf(ecosystem: Ecosystem, p: PackageURL): string {
     default:
       return p.name;
   }
+}
+
+export type SbomPackage = SbomPackages['packages'][number];
+
+/** One package from a package URL (any SBOM format); a type the engine does not match, or no version, is a skip. */
+export function packageFromPurl(purl: string, where: string, fallbackVersion?: string): { pkg: SbomPackage } | { skip: string } {
+  let p: PackageURL;
+  try {
+    p = PackageURL.fromString(purl);
+  } catch (err) {
+    throw new SbomError(where, `${JSON.stringify(purl.slice(0, 80))} is not a package URL: ${(err as Error).message}`);
+  }
+  const ecosystem = PURL_TYPES[p.type];
+  if (!ecosystem) return { skip: `purl type ${p.type} is not matched` };
+  const q = (p.qualifiers ?? {}) as Record<string, string>;
+  const version = p.version ?? fallbackVersion;
+  if (!version) return { skip: 'no version' };
+  // rpm carries its epoch as a qualifier; advisories compare epoch:version-release.
+  const full = ecosystem === 'rpm' && q.epoch && q.epoch !== '0' ? `${q.epoch}:${version}` : version;
+  const arch = (q.arch ?? '').replace(/[^a-z0-9_-]/gi, '');
+  const pkg: SbomPackage = { ecosystem, name: nameOf(ecosystem, p), version: full, arch, purl };
+  // Debian purls may name the source package (qualifier upstream=name or name@version, as syft writes them).
+  if (ecosystem === 'deb' && q.upstream) {
+    const [src, srcVersion] = q.upstream.split('@');
+    if (src) pkg.sourceName = src;
+    if (srcVersion) pkg.sourceVersion = srcVersion;
+  }
+  return { pkg };
 }
 
 export function packagesFromCycloneDx(doc: unknown): SbomPackages {
@@ -61,37 +89,15 @@ export function packagesFromCycloneDx(doc: unknown): SbomPackages {
         continue;
       }
       if (typeof c.purl !== 'string' || c.purl.length > 1000) throw new SbomError(`${at}.purl`, 'must be a package URL of at most 1,000 characters');
-      let p: PackageURL;
-      try {
-        p = PackageURL.fromString(c.purl);
-      } catch (err) {
-        throw new SbomError(`${at}.purl`, `${JSON.stringify(c.purl.slice(0, 80))} is not a package URL: ${(err as Error).message}`);
-      }
-      const ecosystem = TYPES[p.type];
-      if (!ecosystem) {
-        out.skipped.push({ where: at, reason: `purl type ${p.type} is not matched` });
+      const r = packageFromPurl(c.purl, `${at}.purl`, typeof c.version === 'string' ? c.version : undefined);
+      if ('skip' in r) {
+        out.skipped.push({ where: at, reason: r.skip });
         continue;
       }
-      const q = (p.qualifiers ?? {}) as Record<string, string>;
-      const version = p.version ?? (typeof c.version === 'string' ? c.version : undefined);
-      if (!version) {
-        out.skipped.push({ where: at, reason: 'no version' });
-        continue;
-      }
-      // rpm carries its epoch as a qualifier; advisories compare epoch:version-release.
-      const full = ecosystem === 'rpm' && q.epoch && q.epoch !== '0' ? `${q.epoch}:${version}` : version;
-      const arch = (q.arch ?? '').replace(/[^a-z0-9_-]/gi, '');
-      const name = nameOf(ecosystem, p);
-      const key = `${ecosystem}\t${name}\t${arch}`;
+      const pkg = r.pkg;
+      const key = `${pkg.ecosystem}\t${pkg.name}\t${pkg.arch}`;
       if (seen.has(key)) continue; // the same package reached twice (nested components): one inventory entry
       seen.add(key);
-      const pkg: SbomPackages['packages'][number] = { ecosystem, name, version: full, arch, purl: c.purl };
-      // Debian purls may name the source package (qualifier upstream=name or name@version, as syft writes them).
-      if (ecosystem === 'deb' && q.upstream) {
-        const [src, srcVersion] = q.upstream.split('@');
-        if (src) pkg.sourceName = src;
-        if (srcVersion) pkg.sourceVersion = srcVersion;
-      }
       out.packages.push(pkg);
     }
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { packagesFromCycloneDx, SbomError } from '../../domain/inventory/cyclonedx.js';
+import { packagesFromSpdx } from '../../domain/inventory/spdx.js';
 import { DpkgStatusError, installedPackages, parseDpkgStatus } from '../../domain/inventory/dpkg-status.js';
 import { type Inventory, type InventoryPackage, inventorySchema } from '../../domain/inventory/inventory.js';
 import { ECOSYSTEMS } from '../../domain/versions/index.js';
@@ -17,7 +18,7 @@ import { type InventorySummary, putInventory } from './inventory.service.js';
  * adds to the operating system's packages instead of wiping them.
  */
 export const inventoryFileSchema = z.strictObject({
-  format: z.enum(['dpkg-status', 'cyclonedx']).describe('dpkg-status: /var/lib/dpkg/status; cyclonedx: a CycloneDX JSON SBOM'),
+  format: z.enum(['dpkg-status', 'cyclonedx', 'spdx']).describe('dpkg-status: /var/lib/dpkg/status; cyclonedx: a CycloneDX JSON SBOM; spdx: an SPDX 2.x JSON SBOM'),
   content: z.string().min(1).max(32 * 1024 * 1024).describe("The file's text"),
   release: inventorySchema.shape.release.optional().describe("The host's release; default: that of its current inventory"),
   distro: inventorySchema.shape.distro.unwrap().optional(),
@@ -47,7 +48,7 @@ function fromFile(f: InventoryFile): { packages: FilePackage[]; covered: Set<str
     throw new ValidationError('The SBOM is not JSON; nothing was stored', [{ field: 'body.content', message: (err as Error).message }]);
   }
   try {
-    const sbom = packagesFromCycloneDx(doc);
+    const sbom = f.format === 'spdx' ? packagesFromSpdx(doc) : packagesFromCycloneDx(doc);
     return { packages: sbom.packages, covered: new Set(sbom.packages.map((p) => p.ecosystem)), skipped: sbom.skipped.length };
   } catch (err) {
     if (err instanceof SbomError) throw new ValidationError('The SBOM is not valid; nothing was stored', [{ field: `body.content ${err.where}`, message: err.message.slice(err.where.length + 2) }]);

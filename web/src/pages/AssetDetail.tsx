@@ -339,7 +339,7 @@ const MAX_INVENTORY_FILE = 32 * 1024 * 1024;
 
 /** A dpkg status file or CycloneDX SBOM: replaces the packages of the ecosystems it covers, keeps the rest. */
 function InventoryUpload({ assetId, release, onDone }: { assetId: string; release: string | null; onDone: () => void }) {
-  const [format, setFormat] = useState<'dpkg-status' | 'cyclonedx'>('dpkg-status');
+  const [format, setFormat] = useState<'dpkg-status' | 'cyclonedx' | 'spdx'>('dpkg-status');
   const [rel, setRel] = useState(release ?? '');
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
@@ -373,6 +373,7 @@ function InventoryUpload({ assetId, release, onDone }: { assetId: string; releas
           <select {...p} value={format} onChange={(e) => setFormat(e.target.value as typeof format)}>
             <option value="dpkg-status">dpkg status (/var/lib/dpkg/status)</option>
             <option value="cyclonedx">CycloneDX SBOM (JSON)</option>
+            <option value="spdx">SPDX SBOM (JSON)</option>
           </select>
         )}
       </Field>
