@@ -62,4 +62,20 @@ describe('inventory coverage', () => {
     await call(t.app, token, 'PUT', `/api/assets/${ids['stale-01']}/inventory`, { release: 'bookworm', packages: [{ name: 'bash', version: '5.2.15-2' }] });
     expect(await list('inventory=overdue')).toEqual([]);
   });
+
+  it('keeps the history of software changes: versions changed, installed, removed', async () => {
+    const id = await asset('history-01');
+    const put = (packages: unknown[]) => call(t.app, token, 'PUT', `/api/assets/${id}/inventory`, { release: 'bookworm', packages });
+    await put([{ name: 'openssl', version: '3.0.15-1~deb12u1', arch: 'amd64' }, { name: 'telnet', version: '0.17-44', arch: 'amd64' }]);
+    await put([{ name: 'openssl', version: '3.0.17-1~deb12u2', arch: 'amd64' }, { name: 'curl', version: '7.88.1-10+deb12u12', arch: 'amd64' }]);
+    const h = (await call(t.app, token, 'GET', `/api/assets/${id}/inventory/history`)).json();
+    expect(h).toHaveLength(2);
+    expect(h[0].changes).toEqual([
+      { package: 'curl:amd64', from: null, to: '7.88.1-10+deb12u12' },
+      { package: 'openssl:amd64', from: '3.0.15-1~deb12u1', to: '3.0.17-1~deb12u2' },
+      { package: 'telnet:amd64', from: '0.17-44', to: null },
+    ]);
+    expect(h[1]).toMatchObject({ first: true, packages: 2, changes: [] });
+    expect((await call(t.app, token, 'GET', '/api/assets/00000000-0000-4000-8000-000000000000/inventory/history')).statusCode).toBe(404);
+  });
 });

@@ -172,6 +172,7 @@ const EXPECTED: Record<string, Rule> = {
     access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [200], realId: (f) => f.assetId,
     request: (_f, id, n) => ({ url: `/api/assets/${id}/inventory/import`, body: { format: 'cyclonedx', release: 'bookworm', content: JSON.stringify({ bomFormat: 'CycloneDX', components: [{ name: 'lodash', purl: `pkg:npm/lodash@4.17.${n}` }] }) } }),
   },
+  'GET /api/assets/:id/inventory/history': { access: HUMANS, ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/inventory/history` }) },
   'GET /api/assets/:id/inventory': { access: HUMANS, ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/inventory` }) },
   'GET /api/findings': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings?limit=5' }) },
   // Finding ids are digits: a made-up one is a number no finding has.

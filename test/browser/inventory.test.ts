@@ -85,6 +85,10 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'inventory upload in Chromium' :
     await expect.poll(() => page.getByRole('table', { name: 'Installed packages' }).textContent()).toContain('lodash');
     const findings = await page.request.get(`${server.url}/api/findings?assetId=${assetId}&status=open`);
     expect(((await findings.json()).items as { vulnerabilityId: string; package: string }[]).map((f) => `${f.vulnerabilityId} ${f.package}`).sort()).toEqual(['CVE-2026-9001 curl', 'CVE-2026-9002 lodash']);
+    // The software changes list follows each upload.
+    const changes = page.getByRole('list', { name: 'Software changes' });
+    await expect.poll(() => changes.textContent()).toContain('installed 4.17.20');
+    expect(await changes.textContent()).toContain('First inventory: 2 packages.');
     await screenshot(page, 'inventory-upload');
   });
 

@@ -172,6 +172,16 @@ export interface Inventory {
   packages: { ecosystem: string; name: string; version: string; arch: string; sourceName: string; sourceVersion: string }[];
 }
 
+export interface SoftwareHistoryEntry {
+  at: string;
+  by: string;
+  source: string | null;
+  packages: number | null;
+  first: boolean;
+  release: { from: string | null; to: string | null };
+  changes: { package: string; from: string | null; to: string | null }[];
+}
+
 export interface InventoryFileResult {
   packages: number;
   added: number;
@@ -400,6 +410,7 @@ export const api = {
   listFindings: (q: FindingQuery) => request<{ items: Finding[]; nextCursor: string | null }>('GET', '/api/findings', { query: { ...q } }),
   getFinding: (id: string) => request<FindingDetail>('GET', `/api/findings/${enc(id)}`),
   assetInventory: (id: string) => request<Inventory | null>('GET', `/api/assets/${enc(id)}/inventory`),
+  softwareHistory: (id: string) => request<SoftwareHistoryEntry[]>('GET', `/api/assets/${enc(id)}/inventory/history`),
   importInventoryFile: (id: string, input: { format: 'dpkg-status' | 'cyclonedx' | 'spdx'; content: string; release?: string }) =>
     request<InventoryFileResult>('POST', `/api/assets/${enc(id)}/inventory/import`, { json: input }),
   startMatchRun: () => request<MatchRun>('POST', '/api/matching/runs'),

@@ -72,6 +72,22 @@ export function findingRoutes(app: FastifyInstance, db: Db, enqueueRun: runs.Enq
     },
   }, (req) => inventoryFiles.importInventoryFile(db, ctxOf(req), req.params.id, req.body));
 
+  r.get('/api/assets/:id/inventory/history', {
+    config: { permission: 'asset:read' },
+    schema: {
+      tags: ['Inventory'], operationId: 'getSoftwareHistory', summary: 'Software changes of an asset, newest first: version changes, installs and removals per inventory upload',
+      params: idParams,
+      response: {
+        200: z.array(z.object({
+          at: z.string(), by: z.string(), source: z.string().nullable(), packages: z.number().nullable(), first: z.boolean().describe('The first inventory: everything was added'),
+          release: z.object({ from: z.string().nullable(), to: z.string().nullable() }),
+          changes: z.array(z.object({ package: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
+        })),
+        ...errorResponses,
+      },
+    },
+  }, (req) => inventoryFiles.softwareHistory(db, ctxOf(req), req.params.id));
+
   r.get('/api/assets/:id/inventory', {
     config: { permission: 'asset:read' },
     schema: {

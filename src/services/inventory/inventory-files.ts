@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { packagesFromCycloneDx, SbomError } from '../../domain/inventory/cyclonedx.js';
+import { softwareChanges } from '../../domain/inventory/changes.js';
 import { packagesFromSpdx } from '../../domain/inventory/spdx.js';
 import { DpkgStatusError, installedPackages, parseDpkgStatus } from '../../domain/inventory/dpkg-status.js';
 import { type Inventory, type InventoryPackage, inventorySchema } from '../../domain/inventory/inventory.js';
 import { ECOSYSTEMS } from '../../domain/versions/index.js';
 import { ValidationError } from '../../lib/errors.js';
 import type { Db } from '../../storage/db.js';
-import type { Ctx } from '../context.js';
+import * as auditRepo from '../../storage/audit.repo.js';
+import { authorize, type Ctx } from '../context.js';
 import { assetInventory } from '../findings/findings.service.js';
 import { type InventorySummary, putInventory } from './inventory.service.js';
 
@@ -78,4 +80,24 @@ function hostEcosystem(pkgs: readonly { ecosystem: string }[]): string {
   const n = new Map<string, number>();
   for (const p of pkgs) if (p.ecosystem === 'deb' || p.ecosystem === 'rpm' || p.ecosystem === 'apk') n.set(p.ecosystem, (n.get(p.ecosystem) ?? 0) + 1);
   return [...n].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'deb';
+}
+
+/** Recent software changes of an asset, newest first, from its inventory audit records (INV-2 history). */
+export async function softwareHistory(db: Db, ctx: Ctx, assetId: string, limit = 50) {
+  authorize(ctx, 'asset:read');
+  await assetInventory(db, ctx, assetId); // 404 for an unknown asset
+  const records = await auditRepo.listRecords(db, { entityType: 'asset', entityId: assetId, action: 'inventory.update', limit });
+  return records.map((r) => {
+    const before = (r.before ?? {}) as { removed?: string[]; release?: string };
+    const after = (r.after ?? {}) as { added?: string[]; release?: string; source?: string; packages?: number };
+    return {
+      at: r.occurredAt,
+      by: r.actorName,
+      source: after.source ?? null,
+      packages: after.packages ?? null,
+      first: r.before === null,
+      release: { from: before.release ?? null, to: after.release ?? null },
+      changes: r.before === null ? [] : softwareChanges(before.removed ?? [], after.added ?? []),
+    };
+  });
 }

@@ -8,6 +8,7 @@ import { StatusBadge } from './Findings.js';
 
 export function AssetDetailPage({ id }: { id: string }) {
   const { can } = useSession();
+  const [uploads, setUploads] = useState(0);
   const asset = useLoad(() => api.getAsset(id), id);
   const history = useLoad(() => (can('audit:read') ? api.assetHistory(id) : Promise.resolve([])), `${id}-${asset.data?.version ?? 0}`);
   useTitle(asset.data?.hostname ?? 'Asset');
@@ -94,7 +95,8 @@ export function AssetDetailPage({ id }: { id: string }) {
       </div>
 
       <AssetFindings assetId={a.id} />
-      <InstalledSoftware assetId={a.id} canUpload={can('asset:write') || can('asset:write_own')} />
+      <InstalledSoftware assetId={a.id} canUpload={can('asset:write') || can('asset:write_own')} onChanged={() => setUploads((n) => n + 1)} />
+      <SoftwareChanges assetId={a.id} uploads={uploads} />
 
       {can('audit:read') && (
         <div className="card">
@@ -266,7 +268,7 @@ function AssetFindings({ assetId }: { assetId: string }) {
 const PACKAGES_SHOWN = 500;
 
 /** The installed packages from the last inventory, with a search box over name, version and source. */
-function InstalledSoftware({ assetId, canUpload }: { assetId: string; canUpload: boolean }) {
+function InstalledSoftware({ assetId, canUpload, onChanged }: { assetId: string; canUpload: boolean; onChanged: () => void }) {
   const inv = useLoad(() => api.assetInventory(assetId), assetId);
   const [q, setQ] = useState('');
   const needle = q.trim().toLowerCase();
@@ -279,7 +281,16 @@ function InstalledSoftware({ assetId, canUpload }: { assetId: string; canUpload:
       <ErrorBanner error={inv.error} />
       {inv.loading && inv.data === undefined && <Spinner />}
       {inv.data === null && <p className="muted">No inventory yet: upload the host's dpkg status file or an SBOM below, or use <code>patchloop assets inventory</code>.</p>}
-      {canUpload && inv.data !== undefined && <InventoryUpload assetId={assetId} release={inv.data?.release ?? null} onDone={inv.reload} />}
+      {canUpload && inv.data !== undefined && (
+        <InventoryUpload
+          assetId={assetId}
+          release={inv.data?.release ?? null}
+          onDone={() => {
+            inv.reload();
+            onChanged();
+          }}
+        />
+      )}
       {inv.data && (
         <>
           <p className="muted small">
@@ -391,5 +402,59 @@ function InventoryUpload({ assetId, release, onDone }: { assetId: string; releas
         </p>
       )}
     </form>
+  );
+}
+
+const CHANGES_SHOWN = 200;
+
+/** What changed on the host, upload by upload: "openssl:amd64 3.0.15-1 → 3.0.17-1 on …" (INV-2). */
+function SoftwareChanges({ assetId, uploads }: { assetId: string; uploads: number }) {
+  const h = useLoad(() => api.softwareHistory(assetId), `history-${assetId}-${uploads}`);
+  if (h.data !== undefined && h.data.length === 0) return null;
+  return (
+    <div className="card">
+      <h2>Software changes</h2>
+      <ErrorBanner error={h.error} />
+      {h.loading && h.data === undefined && <Spinner />}
+      {h.data && (
+        <ul className="software-changes" aria-label="Software changes">
+          {h.data.map((e) => (
+            <li key={e.at}>
+              <span className="muted small">
+                {formatTime(e.at)} · {e.by}
+                {e.source ? ` · ${e.source}` : ''}
+              </span>
+              {e.first ? (
+                <p>First inventory: {e.packages} packages.</p>
+              ) : e.changes.length === 0 ? (
+                <p className="muted">No package changed{e.release.from !== e.release.to ? ` (release ${e.release.from} → ${e.release.to})` : ''}.</p>
+              ) : (
+                <ul>
+                  {e.changes.slice(0, CHANGES_SHOWN).map((c) => (
+                    <li key={c.package}>
+                      {c.package}{' '}
+                      {c.from && c.to ? (
+                        <>
+                          <code>{c.from}</code> → <code>{c.to}</code>
+                        </>
+                      ) : c.to ? (
+                        <>
+                          installed <code>{c.to}</code>
+                        </>
+                      ) : (
+                        <>
+                          removed (<code>{c.from}</code>)
+                        </>
+                      )}
+                    </li>
+                  ))}
+                  {e.changes.length > CHANGES_SHOWN && <li className="muted">… and {e.changes.length - CHANGES_SHOWN} more</li>}
+                </ul>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
