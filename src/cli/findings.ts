@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { packagesFromCycloneDx } from '../domain/inventory/cyclonedx.js';
+import { packagesFromCycloneDx, packagesFromCycloneDxXml } from '../domain/inventory/cyclonedx.js';
 import { packagesFromSpdx } from '../domain/inventory/spdx.js';
 import { parseDpkgStatus } from '../domain/inventory/dpkg-status.js';
 import { call } from './client.js';
@@ -26,14 +26,19 @@ export function findingCommands(program: Command, run: Runner) {
         const pkgs = opts.dpkgStatus ? parseDpkgStatus(fs.readFileSync(opts.dpkgStatus, 'utf8')).filter((p) => p.state === 'installed') : [];
         const packages: Record<string, unknown>[] = pkgs.map((p) => ({ name: p.name, version: p.version, arch: p.architecture ?? '', sourceName: p.source, sourceVersion: p.sourceVersion }));
         if (opts.sbom) {
-          let doc: unknown;
-          try {
-            doc = JSON.parse(fs.readFileSync(opts.sbom, 'utf8'));
-          } catch (err) {
-            throw new Error(`${opts.sbom} is not JSON: ${(err as Error).message}`);
+          const text = fs.readFileSync(opts.sbom, 'utf8');
+          let sbom: ReturnType<typeof packagesFromCycloneDx>;
+          if (text.trimStart().startsWith('<')) sbom = packagesFromCycloneDxXml(text);
+          else {
+            let doc: unknown;
+            try {
+              doc = JSON.parse(text);
+            } catch (err) {
+              throw new Error(`${opts.sbom} is neither JSON nor XML: ${(err as Error).message}`);
+            }
+            const isSpdx = typeof doc === 'object' && doc !== null && 'spdxVersion' in doc;
+            sbom = isSpdx ? packagesFromSpdx(doc) : packagesFromCycloneDx(doc);
           }
-          const isSpdx = typeof doc === 'object' && doc !== null && 'spdxVersion' in doc;
-          const sbom = isSpdx ? packagesFromSpdx(doc) : packagesFromCycloneDx(doc);
           if (sbom.skipped.length) console.error(`${opts.sbom}: ${sbom.skipped.length} component(s) skipped (no purl, or a type not matched)`);
           // What dpkg reports wins over the same package seen by the SBOM tool.
           const have = new Set(packages.map((p) => `${opts.ecosystem}\t${p.name}\t${p.arch}`));

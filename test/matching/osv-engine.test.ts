@@ -105,6 +105,13 @@ describe('OSV advisories in the matching engine', () => {
     const r = await call(t.app, token, 'POST', `/api/assets/${id}/inventory/import`, { format: 'spdx', content, release: 'bookworm' });
     expect(r.statusCode, r.body).toBe(200);
     expect(await open(id)).toEqual(['CVE-2026-5001 lodash 4.17.19 → 4.17.21 (osv)']);
+    // CycloneDX XML replaces the npm packages the SPDX file brought.
+    const xml = '<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.5"><components><component type="library"><name>lodash</name><purl>pkg:npm/lodash@4.17.21</purl></component></components></bom>';
+    const x = await call(t.app, token, 'POST', `/api/assets/${id}/inventory/import`, { format: 'cyclonedx', content: xml });
+    expect(x.json()).toMatchObject({ packages: 1, added: 1, removed: 1, match: { resolved: 1 } });
+    const bad = await call(t.app, token, 'POST', `/api/assets/${id}/inventory/import`, { format: 'cyclonedx', content: '<bom><components>' });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().errors[0].message).toContain('not well-formed XML');
   });
 
   it('stores a record that fixes several CVEs (a DSA) under each of them, without making one CVE an alias of another', async () => {

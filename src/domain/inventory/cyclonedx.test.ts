@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inventorySchema } from './inventory.js';
-import { packagesFromCycloneDx, SbomError } from './cyclonedx.js';
+import { packagesFromCycloneDx, packagesFromCycloneDxXml, SbomError } from './cyclonedx.js';
 
 const bom = (components: unknown[]) => ({ bomFormat: 'CycloneDX', specVersion: '1.5', components });
 
@@ -50,5 +50,29 @@ describe('CycloneDX SBOM → inventory packages', () => {
   it.skipIf(!fs.existsSync(fixture))('reads the real grype-made SBOM (skipped without ../shared/fixtures)', () => {
     const r = packagesFromCycloneDx(JSON.parse(fs.readFileSync(fixture, 'utf8')));
     expect(r.packages).toEqual([{ ecosystem: 'maven', name: 'org.apache.logging.log4j:log4j-core', version: '2.13.2', arch: '', purl: 'pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2' }]);
+  });
+});
+
+describe('CycloneDX XML SBOM → inventory packages', () => {
+  const xml = (components: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1"><components>${components}</components></bom>`;
+
+  it('reads components and nested components like the JSON form', () => {
+    const r = packagesFromCycloneDxXml(
+      xml(`<component type="library"><name>log4j-core</name><version>2.14.1</version><purl>pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1</purl>
+        <components><component type="library"><name>lodash</name><purl>pkg:npm/lodash@4.17.20</purl></component></components></component>
+        <component type="file"><name>readme</name></component>`),
+    );
+    expect(r.packages.map((p) => `${p.ecosystem} ${p.name} ${p.version}`)).toEqual(['npm lodash 4.17.20', 'maven org.apache.logging.log4j:log4j-core 2.14.1']);
+    expect(r.skipped).toEqual([{ where: 'components[1]', reason: 'no purl' }]);
+  });
+
+  it('refuses malformed XML and other roots, and does not expand entities', () => {
+    expect(() => packagesFromCycloneDxXml('<bom><components><component></bom>')).toThrow(/not well-formed XML/);
+    expect(() => packagesFromCycloneDxXml('<spdx/>')).toThrow(/<bom> root element/);
+    const bomb = `<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<bom><components><component><name>&b;</name><purl>pkg:npm/x@1.0.0</purl></component></components></bom>`;
+    const r = packagesFromCycloneDxXml(bomb);
+    expect(r.packages).toEqual([{ ecosystem: 'npm', name: 'x', version: '1.0.0', arch: '', purl: 'pkg:npm/x@1.0.0' }]);
   });
 });

@@ -1,3 +1,4 @@
+import { XMLParser } from 'fast-xml-parser';
 import { PackageURL } from 'packageurl-js';
 import type { Ecosystem } from '../versions/index.js';
 import type { InventoryPackage } from './inventory.js';
@@ -103,4 +104,29 @@ export function packagesFromCycloneDx(doc: unknown): SbomPackages {
   };
   walk(doc.components, 'components');
   return out;
+}
+
+const MAX_XML_CHARS = 64 * 1024 * 1024;
+
+/**
+ * A CycloneDX XML SBOM (`<bom xmlns="http://cyclonedx.org/schema/bom/1.x">`) read into the JSON shape,
+ * then treated like a JSON one. Entities are not expanded (no entity-expansion or external-entity tricks).
+ */
+export function packagesFromCycloneDxXml(xml: string): SbomPackages {
+  if (xml.length > MAX_XML_CHARS) throw new SbomError('document', `is larger than ${MAX_XML_CHARS} characters`);
+  let doc: Record<string, unknown>;
+  try {
+    doc = new XMLParser({ ignoreAttributes: true, processEntities: false, parseTagValue: false, isArray: (name) => name === 'component' }).parse(xml, true);
+  } catch (err) {
+    throw new SbomError('document', `is not well-formed XML: ${(err as Error).message}`);
+  }
+  const bom = doc.bom;
+  if (!isObject(bom)) throw new SbomError('document', 'is not a CycloneDX XML document (a <bom> root element)');
+  const components = (node: unknown): unknown[] | undefined => {
+    if (node === undefined || node === '') return undefined;
+    if (!isObject(node)) throw new SbomError('bom/components', 'must hold <component> elements');
+    const list = (node.component ?? []) as unknown[];
+    return list.map((c) => (isObject(c) ? { name: c.name, version: c.version, purl: c.purl, components: components(c.components) } : c));
+  };
+  return packagesFromCycloneDx({ bomFormat: 'CycloneDX', components: components(bom.components) });
 }

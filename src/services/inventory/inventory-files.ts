@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { packagesFromCycloneDx, SbomError } from '../../domain/inventory/cyclonedx.js';
+import { packagesFromCycloneDx, packagesFromCycloneDxXml, SbomError } from '../../domain/inventory/cyclonedx.js';
 import { softwareChanges } from '../../domain/inventory/changes.js';
 import { packagesFromSpdx } from '../../domain/inventory/spdx.js';
 import { DpkgStatusError, installedPackages, parseDpkgStatus } from '../../domain/inventory/dpkg-status.js';
@@ -20,7 +20,7 @@ import { type InventorySummary, putInventory } from './inventory.service.js';
  * adds to the operating system's packages instead of wiping them.
  */
 export const inventoryFileSchema = z.strictObject({
-  format: z.enum(['dpkg-status', 'cyclonedx', 'spdx']).describe('dpkg-status: /var/lib/dpkg/status; cyclonedx: a CycloneDX JSON SBOM; spdx: an SPDX 2.x JSON SBOM'),
+  format: z.enum(['dpkg-status', 'cyclonedx', 'spdx']).describe('dpkg-status: /var/lib/dpkg/status; cyclonedx: a CycloneDX SBOM, JSON or XML; spdx: an SPDX 2.x JSON SBOM'),
   content: z.string().min(1).max(32 * 1024 * 1024).describe("The file's text"),
   release: inventorySchema.shape.release.optional().describe("The host's release; default: that of its current inventory"),
   distro: inventorySchema.shape.distro.unwrap().optional(),
@@ -42,6 +42,15 @@ function fromFile(f: InventoryFile): { packages: FilePackage[]; covered: Set<str
     }
     const packages = pkgs.map((p): FilePackage => ({ ecosystem: 'deb', name: p.name, version: p.version, arch: p.architecture ?? '', sourceName: p.source, sourceVersion: p.sourceVersion }));
     return { packages, covered: new Set(['deb']), skipped: 0 };
+  }
+  if (f.format === 'cyclonedx' && f.content.trimStart().startsWith('<')) {
+    try {
+      const sbom = packagesFromCycloneDxXml(f.content);
+      return { packages: sbom.packages, covered: new Set(sbom.packages.map((p) => p.ecosystem)), skipped: sbom.skipped.length };
+    } catch (err) {
+      if (err instanceof SbomError) throw new ValidationError('The SBOM is not valid; nothing was stored', [{ field: `body.content ${err.where}`, message: err.message.slice(err.where.length + 2) }]);
+      throw err;
+    }
   }
   let doc: unknown;
   try {
