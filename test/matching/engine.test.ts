@@ -240,7 +240,13 @@ describe.skipIf(!fs.existsSync(fixtures))(`engine on the real Debian 12 records$
       }
       // A full run finds nothing to change: the check-ins kept the findings exact.
       const full = (await call(t.app, token, 'POST', '/api/matching/runs')).json();
-      const run = (await call(t.app, token, 'GET', `/api/matching/runs/${full.id}`)).json();
+      // With a job queue (PostgreSQL) the run is a background job: wait for it to end.
+      let run = full;
+      for (let i = 0; i < 600 && (run.status === 'queued' || run.status === 'running'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        run = (await call(t.app, token, 'GET', `/api/matching/runs/${full.id}`)).json();
+      }
+      expect(run.status).toBe('done');
       expect(run.stats).toMatchObject({ opened: 0, reopened: 0, resolved: 0 });
     } finally {
       await t.close();
