@@ -46,7 +46,8 @@ export async function executeRun(db: Db, runId: string, requestedBy: string): Pr
         const now = Date.now();
         if (now - last < 250 && done < total) return;
         last = now;
-        void db.updateTable('match_runs').set({ done, total, stats: JSON.stringify({ phase }) }).where('id', '=', runId).execute().catch(() => {});
+        // Not awaited, so it may land after the final update: only a running run takes progress.
+        void db.updateTable('match_runs').set({ done, total, stats: JSON.stringify({ phase }) }).where('id', '=', runId).where('status', '=', 'running').execute().catch(() => {});
       },
     });
     await db.updateTable('match_runs').set({ status: 'done', done: 100, total: 100, finished_at: new Date(), stats: JSON.stringify({ phase: 'done', ...summary }) }).where('id', '=', runId).execute();
