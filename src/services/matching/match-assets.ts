@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { type Desired, diffFindings, type Stored } from '../../domain/matching/lifecycle.js';
 import type { Tx } from '../../storage/db.js';
 import { currentEpoch, type EngineCache } from './engine-cache.js';
-import { type FindingEvent, insertOpened, refreshExplanations, reopen, resolve } from './writes.js';
+import { type FindingEvent, insertOpened, type MatchCounts, refreshExplanations, reopen, resolve } from './writes.js';
 
 /**
  * Re-matching a few assets (a check-in, a reactivation, a feed change that
@@ -16,13 +16,7 @@ import { type FindingEvent, insertOpened, refreshExplanations, reopen, resolve }
  * own transaction, and a decommission clears matched_epoch).
  */
 const NOTHING: ReadonlySet<number> = new Set();
-export interface AssetsResult {
-  assets: number;
-  packagesEvaluated: number;
-  opened: number;
-  reopened: number;
-  resolved: number;
-  stillOpen: number;
+export interface AssetsResult extends MatchCounts {
   events: FindingEvent[];
 }
 

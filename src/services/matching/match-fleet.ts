@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Resolution } from '../../domain/matching/lifecycle.js';
 import type { Tx } from '../../storage/db.js';
 import type { EngineCache } from './engine-cache.js';
-import { type FindingEvent, reopen, resolve } from './writes.js';
+import { type FindingEvent, type MatchCounts, reopen, resolve } from './writes.js';
 
 /**
  * Re-matching many assets (a full run, a feed change touching many hosts)
@@ -19,13 +19,7 @@ import { type FindingEvent, reopen, resolve } from './writes.js';
  * maintaining it row by row (the way pg_restore loads data). Readers of
  * findings wait for that run.
  */
-export interface FleetResult {
-  assets: number;
-  packagesEvaluated: number;
-  opened: number;
-  reopened: number;
-  resolved: number;
-  stillOpen: number;
+export interface FleetResult extends MatchCounts {
   events: FindingEvent[];
   bulk: boolean;
 }

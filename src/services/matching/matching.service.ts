@@ -8,7 +8,7 @@ import type { Ctx } from '../context.js';
 import { currentEpoch, type EngineCache, engineCache } from './engine-cache.js';
 import { matchAssets, type Target } from './match-assets.js';
 import { matchFleet } from './match-fleet.js';
-import { type FindingEvent, insertEvents } from './writes.js';
+import { type FindingEvent, insertEvents, type MatchCounts } from './writes.js';
 
 /**
  * The matching engine over the database (VUL-1): installed packages of the
@@ -47,15 +47,9 @@ export interface MatchAudit {
   eventsDigest: string;
 }
 
-export interface MatchSummary {
+export interface MatchSummary extends MatchCounts {
   runId: string;
   kind: MatchScope['kind'];
-  assets: number;
-  packagesEvaluated: number;
-  opened: number;
-  reopened: number;
-  resolved: number;
-  stillOpen: number;
   ms: number;
   /** Set when scope.auditedByCaller: the record's part for this match. */
   audit?: MatchAudit;

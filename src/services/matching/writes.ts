@@ -17,6 +17,16 @@ export interface FindingEvent {
   installedVersion: string | null;
 }
 
+/** What any match reports, whichever path ran it. */
+export interface MatchCounts {
+  assets: number;
+  packagesEvaluated: number;
+  opened: number;
+  reopened: number;
+  resolved: number;
+  stillOpen: number;
+}
+
 const CHUNK = 50_000;
 
 function chunks<T>(xs: readonly T[]): T[][] {
