@@ -8,8 +8,13 @@ import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
 import { checkOwnScope, WRITE } from '../assets/assets.service.js';
 import { authorizeAny, type Ctx } from '../context.js';
-import { engineCache } from '../matching/engine-cache.js';
+import { type EngineCache, engineCache } from '../matching/engine-cache.js';
 import { type MatchSummary, matchInTransaction } from '../matching/matching.service.js';
+
+/** Stable digest of an inventory's package set (an agent sends differences against it). */
+export function inventoryDigest(inv: Pick<Inventory, 'packages'>): string {
+  return sha256Hex(inv.packages.map(packageKey).sort().join('\n'));
+}
 
 export interface InventorySummary {
   assetId: string;
@@ -54,12 +59,8 @@ async function packageIds(tx: Tx, ecosystem: string, pkgs: Inventory['packages']
   return ids;
 }
 
-/**
- * Replaces an asset's installed software with a new snapshot (INV-2), keeps
- * the change in the audit trail, then re-matches that asset only.
- */
-export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inventory): Promise<InventorySummary> {
-  authorizeAny(ctx, WRITE);
+/** Problems that make an inventory unusable (versions the ecosystem cannot order, a package listed twice), named by field. */
+export function inventoryProblems(inv: Inventory, prefix = 'body'): { field: string; message: string }[] {
   const problems = [];
   const seen = new Set<string>();
   for (const [i, p] of inv.packages.entries()) {
@@ -68,23 +69,46 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
       try {
         validateVersion(p.ecosystem ?? inv.ecosystem, v);
       } catch (err) {
-        problems.push({ field: `body.packages.${i}.${field}`, message: (err as Error).message });
+        problems.push({ field: `${prefix}.packages.${i}.${field}`, message: (err as Error).message });
       }
     }
     const k = `${p.ecosystem ?? inv.ecosystem}\t${p.name}\t${p.arch}`;
-    if (seen.has(k)) problems.push({ field: `body.packages.${i}`, message: `package ${p.name}${p.arch ? `:${p.arch}` : ''} is listed twice` });
+    if (seen.has(k)) problems.push({ field: `${prefix}.packages.${i}`, message: `package ${p.name}${p.arch ? `:${p.arch}` : ''} is listed twice` });
     seen.add(k);
   }
-  if (problems.length) throw new ValidationError(`The inventory has ${problems.length} problem(s); nothing was stored`, problems.slice(0, 100));
+  return problems;
+}
 
-  const digest = sha256Hex(inv.packages.map(packageKey).sort().join('\n'));
+export interface ApplyOptions {
+  /** When the inventory was collected (an agent's spooled report arrives later); default now. */
+  collectedAt?: Date;
+}
+
+/**
+ * Replaces an asset's installed software with a new snapshot (INV-2), keeps
+ * the change in the audit trail, then re-matches that asset only.
+ */
+export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inventory, opts: ApplyOptions = {}): Promise<InventorySummary> {
+  authorizeAny(ctx, WRITE);
+  const problems = inventoryProblems(inv);
+  if (problems.length) throw new ValidationError(`The inventory has ${problems.length} problem(s); nothing was stored`, problems.slice(0, 100));
   const cache = engineCache(db);
-  const result = await db.transaction().execute(async (tx) => {
+  return db.transaction().execute((tx) => applyInventory(tx, cache, ctx, assetId, inv, opts));
+}
+
+/**
+ * putInventory inside the caller's transaction, for callers that write more in the same commit (an agent's check-in
+ * with its idempotency record, a many-asset import). The caller has authorised and checked
+ * inventoryProblems; `cache` is engineCache(db) of the database the transaction belongs to.
+ */
+export async function applyInventory(tx: Tx, cache: EngineCache, ctx: Ctx, assetId: string, inv: Inventory, opts: ApplyOptions = {}): Promise<InventorySummary> {
+  const digest = inventoryDigest(inv);
+  const result = await (async () => {
     const asset = await tx.selectFrom('assets').select(['id', 'owner_user_id', 'owner_team_id', 'lifecycle']).where('id', '=', assetId).forUpdate().executeTakeFirst();
     if (!asset) throw new NotFoundError('Asset');
     await checkOwnScope(tx, ctx, asset, {});
     const previous = await tx.selectFrom('asset_inventories').selectAll().where('asset_id', '=', assetId).executeTakeFirst();
-    const now = new Date();
+    const now = opts.collectedAt ?? new Date();
     if (previous && previous.digest === digest && previous.release === inv.release) {
       await tx.updateTable('asset_inventories').set({ collected_at: now, source: inv.source }).where('asset_id', '=', assetId).execute();
       return { added: 0, removed: 0, unchanged: true, match: null };
@@ -129,6 +153,6 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
     });
     if (match) delete match.audit;
     return { added: addedIds.length, removed: removedIds.length, unchanged: false, match };
-  });
+  })();
   return { assetId, packages: inv.packages.length, ...result };
 }
