@@ -11,6 +11,7 @@ import { ChainVerifier } from '../domain/audit/chain.js';
 import { dataDirHolder, migrate, openDatabase, restoreEmbedded } from '../storage/db.js';
 import { readHead, scanAll } from '../storage/audit.repo.js';
 import { agentCommands } from './agent.js';
+import { agentAdminCommands } from './agents.js';
 import { assetCommands } from './assets.js';
 import { feedCommands } from './feeds.js';
 import { findingCommands } from './findings.js';
@@ -273,6 +274,7 @@ export function buildProgram(): Command {
   assetCommands(program, run);
   scanCommands(program, fail);
   agentCommands(program, fail);
+  agentAdminCommands(program, run);
   findingCommands(program, run);
   versionCommands(program);
   feedCommands(program, run);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -7,13 +8,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { JobQueue } from '../jobs/queue.js';
-import type { Config } from '../lib/config.js';
+import { type Config, ConfigError } from '../lib/config.js';
 import type { Database } from '../storage/db.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerWeb } from './plugins/web.js';
 import { accountRoutes } from './routes/accounts.js';
+import { agentRoutes } from './routes/agents.js';
 import { assetRoutes } from './routes/assets.js';
 import { auditRoutes } from './routes/audit.js';
 import { feedRoutes } from './routes/feeds.js';
@@ -37,6 +39,17 @@ export interface AppDeps {
   webDir?: string | null;
 }
 
+function readTls(tls: NonNullable<Config['tls']>) {
+  const read = (file: string, v: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration:\n  ${v}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  return { cert: read(tls.certFile, 'PATCHLOOP_TLS_CERT'), key: read(tls.keyFile, 'PATCHLOOP_TLS_KEY') };
+}
+
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -51,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    ...(config.tls ? { https: readTls(config.tls) } : {}),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -100,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   oidcRoutes(app, database.db, config, deps.oidc);
   accountRoutes(app, database.db);
   assetRoutes(app, database.db);
+  agentRoutes(app, database.db);
   auditRoutes(app, database.db);
   const jobs = deps.jobs;
   const enqueueRun = jobs

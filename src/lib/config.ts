@@ -29,6 +29,8 @@ const envSchema = z.object({
     .regex(/^(off|(\S+\s+){4}\S+)$/, 'must be a five-field cron expression (UTC) or "off"')
     .default('30 4 * * *'),
   PATCHLOOP_FEED_SYNC_RELEASES: z.string().regex(/^[a-z0-9,-]+$/, 'must be release codenames separated by commas').default('bookworm,trixie'),
+  PATCHLOOP_TLS_CERT: z.string().min(1).optional(),
+  PATCHLOOP_TLS_KEY: z.string().min(1).optional(),
   OIDC_ISSUER: z.url().optional(),
   OIDC_CLIENT_ID: z.string().min(1).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -53,6 +55,8 @@ export interface Config {
   /** Cron (UTC) of the daily feed sync, or null when off (offline sites import files instead). */
   readonly feedSyncCron: string | null;
   readonly feedSyncReleases: readonly string[];
+  /** Serve HTTPS with this certificate chain and key (PEM files); agents verify it. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly oidc:
     | {
         readonly issuer: string;
@@ -83,7 +87,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) {
     throw new ConfigError('Invalid configuration:\n  OIDC_CLIENT_ID: required when OIDC_ISSUER is set');
   }
-  const publicUrl = (e.PATCHLOOP_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  if (!!e.PATCHLOOP_TLS_CERT !== !!e.PATCHLOOP_TLS_KEY) {
+    throw new ConfigError(`Invalid configuration:\n  ${e.PATCHLOOP_TLS_CERT ? 'PATCHLOOP_TLS_KEY' : 'PATCHLOOP_TLS_CERT'}: required when ${e.PATCHLOOP_TLS_CERT ? 'PATCHLOOP_TLS_CERT' : 'PATCHLOOP_TLS_KEY'} is set`);
+  }
+  const publicUrl = (e.PATCHLOOP_PUBLIC_URL ?? `${e.PATCHLOOP_TLS_CERT ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/$/, '');
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -97,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobsInServer: e.PATCHLOOP_JOBS_IN_SERVER,
     trustProxy: e.PATCHLOOP_TRUST_PROXY,
     feedSyncCron: e.PATCHLOOP_FEED_SYNC === 'off' ? null : e.PATCHLOOP_FEED_SYNC,
+    tls: e.PATCHLOOP_TLS_CERT && e.PATCHLOOP_TLS_KEY ? Object.freeze({ certFile: path.resolve(e.PATCHLOOP_TLS_CERT), keyFile: path.resolve(e.PATCHLOOP_TLS_KEY) }) : undefined,
     feedSyncReleases: Object.freeze(e.PATCHLOOP_FEED_SYNC_RELEASES.split(',').filter(Boolean)),
     oidc: e.OIDC_ISSUER
       ? Object.freeze({

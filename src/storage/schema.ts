@@ -247,7 +247,69 @@ export interface MatchRunsTable {
   error: string | null;
 }
 
+export interface AgentEnrolmentTokensTable {
+  id: Generated<string>;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  max_uses: number;
+  uses: Generated<number>;
+  asset_defaults: unknown;
+  expires_at: Date;
+  revoked_at: Date | null;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface AgentsTable {
+  id: Generated<string>;
+  asset_id: string;
+  credential_hash: string;
+  credential_prefix: string;
+  enrolment_token_id: string | null;
+  hostname: string;
+  machine_id: string | null;
+  agent_version: string | null;
+  status: Generated<string>;
+  enrolled_at: Generated<Date>;
+  revoked_at: Date | null;
+  last_checkin_at: Date | null;
+  last_ip: string | null;
+  /** bigint: read as a string. */
+  last_seq: ColumnType<string, string | number | undefined, string | number>;
+  reports: ColumnType<string, string | number | undefined, string | number>;
+  full_required: Generated<boolean>;
+}
+
+export interface AgentReportsTable {
+  agent_id: string;
+  report_id: string;
+  seq: ColumnType<string, string | number, string | number>;
+  kind: string;
+  collected_at: Date;
+  received_at: Generated<Date>;
+  packages: number;
+  added: number;
+  removed: number;
+}
+
+export interface AssetHostFactsTable {
+  asset_id: string;
+  machine_id: string | null;
+  kernel: string | null;
+  uptime_seconds: ColumnType<string | null, number | null, number | null>;
+  reboot_required: boolean | null;
+  os: unknown;
+  addresses: string[];
+  source: string;
+  collected_at: Date;
+}
+
 export interface DB {
+  agent_enrolment_tokens: AgentEnrolmentTokensTable;
+  agents: AgentsTable;
+  agent_reports: AgentReportsTable;
+  asset_host_facts: AssetHostFactsTable;
   vulnerabilities: VulnerabilitiesTable;
   vulnerability_aliases: VulnerabilityAliasesTable;
   advisories: AdvisoriesTable;

@@ -192,6 +192,23 @@ const EXPECTED: Record<string, Rule> = {
   'GET /api/vulnerabilities': { access: HUMANS, ok: [200], request: () => ({ url: '/api/vulnerabilities?limit=5' }) },
   'GET /api/vulnerabilities/:id': { access: HUMANS, ok: [200], request: () => ({ url: '/api/vulnerabilities/CVE-1999-0001' }) },
 
+  // host agents (issue #4): enrolment is public (the one-time token is the credential); a check-in needs an agent
+  // credential from enrolment, which no matrix caller holds: the agent role passes the gate and the service refuses its API token.
+  'POST /api/agent/enrol': {
+    access: 'public', ok: [401],
+    request: () => ({ url: '/api/agent/enrol', body: { token: 'ple_not-a-real-enrolment-token', agentVersion: '0.1.0', facts: { hostname: 'h1', fqdn: null, machineId: null, kernel: null, uptimeSeconds: null, rebootRequired: null, os: { id: 'debian', versionId: '12', codename: 'bookworm', prettyName: null }, addresses: [] } } }),
+  },
+  'POST /api/agent/checkin': {
+    access: ['agent'], ok: [403],
+    request: () => ({ url: '/api/agent/checkin', body: { reportId: randomUUID(), seq: 1, collectedAt: '2026-11-23T00:00:00Z', agentVersion: '0.1.0', facts: { hostname: 'h1', fqdn: null, machineId: null, kernel: null, uptimeSeconds: null, rebootRequired: null, os: { id: 'debian', versionId: '12', codename: 'bookworm', prettyName: null }, addresses: [] }, report: { kind: 'full', ecosystem: 'deb', distro: 'debian', release: 'bookworm', packages: [] } } }),
+  },
+  'GET /api/agents': { access: HUMANS, ok: [200], request: () => ({ url: '/api/agents' }) },
+  'POST /api/agents/:id/revoke': { access: ADMIN, ok: [200], request: (_f, id) => ({ url: `/api/agents/${id}/revoke`, body: { reason: 'matrix' } }) },
+  'GET /api/agents/enrolment-tokens': { access: ADMIN, ok: [200], request: () => ({ url: '/api/agents/enrolment-tokens' }) },
+  'POST /api/agents/enrolment-tokens': { access: ADMIN, ok: [201], request: (_f, _id, n) => ({ url: '/api/agents/enrolment-tokens', body: { name: `matrix ${n}` } }) },
+  'DELETE /api/agents/enrolment-tokens/:id': { access: ADMIN, ok: [200], request: (_f, id) => ({ url: `/api/agents/enrolment-tokens/${id}` }) },
+  'GET /api/assets/:id/agent': { access: HUMANS, ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/agent` }) },
+
   // audit trail
   'GET /api/audit': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit?limit=5' }) },
   'GET /api/audit/verify': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/verify' }) },

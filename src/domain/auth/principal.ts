@@ -2,13 +2,15 @@ import { type Permission, type Role, permissionsOf } from './roles.js';
 
 /** Who is acting. Services receive it and check permissions first. */
 export interface Principal {
-  readonly kind: 'user' | 'token' | 'system';
+  readonly kind: 'user' | 'token' | 'system' | 'agent';
   readonly userId: string | null;
   readonly name: string;
   readonly role: Role;
   readonly permissions: ReadonlySet<Permission>;
   readonly tokenId?: string;
   readonly sessionId?: string;
+  /** An enrolled host agent acting with its own credential. */
+  readonly agentId?: string;
 }
 
 export function userPrincipal(user: { id: string; username: string; role: Role }, sessionId?: string): Principal {
@@ -33,4 +35,9 @@ export function systemPrincipal(name: string): Principal {
 
 export function can(p: Principal, perm: Permission): boolean {
   return p.permissions.has(perm);
+}
+
+/** A host agent: it may only check in, and only for its own asset. */
+export function agentPrincipal(agent: { id: string; hostname: string }): Principal {
+  return { kind: 'agent', userId: null, name: `agent ${agent.hostname}`, role: 'agent', permissions: permissionsOf('agent'), agentId: agent.id };
 }

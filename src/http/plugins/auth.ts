@@ -4,14 +4,16 @@ import type { Permission } from '../../domain/auth/roles.js';
 import { safeEqual } from '../../lib/crypto.js';
 import { ForbiddenError, UnauthorizedError } from '../../lib/errors.js';
 import * as auth from '../../services/auth/auth.service.js';
+import { resolveAgentCredential } from '../../services/agents/agents.service.js';
+import { AGENT_CREDENTIAL_PREFIX } from '../../domain/agents/protocol.js';
 import type { Db } from '../../storage/db.js';
 
 export const SESSION_COOKIE = 'patchloop_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Resolves who is calling: a session cookie (browser), a bearer API token,
- * or the local operator token the server gives the CLI on this machine.
+ * Resolves who is calling: a session cookie (browser), a bearer API token, an
+ * enrolled agent's credential, or the local operator token the server gives the CLI on this machine.
  * Cookie-authenticated writes must carry the session's CSRF token.
  */
 export function registerAuth(app: FastifyInstance, db: Db, opts: { localOperatorToken?: string }) {
@@ -26,6 +28,10 @@ export function registerAuth(app: FastifyInstance, db: Db, opts: { localOperator
       const token = m[1] as string;
       if (opts.localOperatorToken && safeEqual(token, opts.localOperatorToken)) {
         req.principal = systemPrincipal('local operator (cli)');
+      } else if (token.startsWith(AGENT_CREDENTIAL_PREFIX)) {
+        const agent = await resolveAgentCredential(db, token);
+        if (!agent) throw new UnauthorizedError('The agent credential is unknown or was revoked; enrol the agent again');
+        req.principal = agent;
       } else {
         const found = await auth.resolveBearer(db, token);
         if (!found) throw new UnauthorizedError('The API token is unknown, expired or revoked');

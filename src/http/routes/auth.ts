@@ -16,7 +16,7 @@ const tags = ['Authentication'];
 
 const meSchema = z.object({
   user: userSchema.nullable().describe('null for the local operator (CLI)'),
-  principal: z.object({ kind: z.enum(['user', 'token', 'system']), name: z.string(), role: z.string(), permissions: z.array(z.enum(PERMISSIONS)) }),
+  principal: z.object({ kind: z.enum(['user', 'token', 'system', 'agent']), name: z.string(), role: z.string(), permissions: z.array(z.enum(PERMISSIONS)) }),
   csrfToken: z.string().nullable().describe('Send as X-CSRF-Token on every write made with the session cookie'),
 });
 

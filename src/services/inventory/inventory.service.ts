@@ -82,6 +82,8 @@ export function inventoryProblems(inv: Inventory, prefix = 'body'): { field: str
 export interface ApplyOptions {
   /** When the inventory was collected (an agent's spooled report arrives later); default now. */
   collectedAt?: Date;
+  /** The caller established the right to this asset otherwise (an agent reports for the asset it was enrolled to). */
+  ownerScopeChecked?: boolean;
 }
 
 /**
@@ -106,7 +108,7 @@ export async function applyInventory(tx: Tx, cache: EngineCache, ctx: Ctx, asset
   const result = await (async () => {
     const asset = await tx.selectFrom('assets').select(['id', 'owner_user_id', 'owner_team_id', 'lifecycle']).where('id', '=', assetId).forUpdate().executeTakeFirst();
     if (!asset) throw new NotFoundError('Asset');
-    await checkOwnScope(tx, ctx, asset, {});
+    if (!opts.ownerScopeChecked) await checkOwnScope(tx, ctx, asset, {});
     const previous = await tx.selectFrom('asset_inventories').selectAll().where('asset_id', '=', assetId).executeTakeFirst();
     const now = opts.collectedAt ?? new Date();
     if (previous && previous.digest === digest && previous.release === inv.release) {

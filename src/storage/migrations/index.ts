@@ -5,6 +5,7 @@ import * as m0003 from './0003_vulnerabilities.js';
 import * as m0004 from './0004_register.js';
 import * as m0005 from './0005_match_seen.js';
 import * as m0006 from './0006_compact_findings.js';
+import * as m0007 from './0007_agents.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_register': m0004,
   '0005_match_seen': m0005,
   '0006_compact_findings': m0006,
+  '0007_agents': m0007,
 };
