@@ -42,7 +42,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     if (database.kind === 'embedded') {
       fs.writeFileSync(cliTokenPath(config.dataDir), JSON.stringify({ url, token: localOperatorToken, pid: process.pid }), { mode: 0o600 });
     }

@@ -57,6 +57,7 @@ export function agentRoutes(app: FastifyInstance, db: Db) {
 
   r.post('/api/agent/enrol', {
     config: { public: true, rateLimit: { max: 600, timeWindow: '1 minute' } },
+    preParsing: gunzipBody,
     schema: {
       tags, operationId: 'enrolAgent', summary: 'Exchange a one-time enrolment token for an agent credential',
       description: 'Called by `patchloop agent enroll`. The host joins the register: matched to an active asset by machine id, FQDN, host name or address (each only when exactly one asset matches), else created with the token\'s asset defaults. The credential is returned once.',
