@@ -104,7 +104,7 @@ function runDebsecan(fixtures: string, files: string[]): DebsecanRun {
 }
 
 /** Stores the advisories the way the feed importer does (one vulnerability row per CVE), returns them with their row ids. */
-async function seedAdvisories(database: Database, advisories: DebianAdvisory[]): Promise<void> {
+export async function seedAdvisories(database: Database, advisories: DebianAdvisory[]): Promise<void> {
   const vulns = [...new Set(advisories.map((a) => a.vulnerability))];
   for (let i = 0; i < vulns.length; i += 5000) {
     await database.executeSql(`insert into vulnerabilities (id) select unnest($1::text[]) on conflict do nothing`, [vulns.slice(i, i + 5000)]);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { DEFAULT_DATABASE_URL, runAssetsList } from './assets-list.js';
+import { runAgents } from './agents.js';
 import { runMatching } from './matching.js';
 
 /**
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     'pglite-hosts': { type: 'string', default: '100' },
     'put-hosts': { type: 'string', default: '5' },
     'rematch-samples': { type: 'string', default: '100' },
+    agents: { type: 'string', default: '2000' },
+    'window-s': { type: 'string', default: '60' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -41,7 +44,7 @@ if (values.help) {
       '  --assets N          assets to load (default 100000)',
       '  --requests N        measured requests at least (default 600)',
       '  --warmup-rounds N   unmeasured rounds first (default 2)',
-      '  --only NAME         run only this benchmark (assets-list, matching)',
+      '  --only NAME         run only this benchmark (assets-list, matching, agents)',
       'matching (issue #3):',
       '  --hosts N           simulated Debian 12 hosts for the in-memory full re-evaluation (default 10000)',
       '  --db-hosts N        of which loaded, matched and stored on PostgreSQL end to end (default 500; target stated for 10000)',
@@ -49,6 +52,9 @@ if (values.help) {
       '  --check-hosts N     hosts compared with debsecan (default 100)',
       '  --put-hosts N       hosts loaded through putInventory (the rest through the bulk path; default 5)',
       '  --rematch-samples N one-host re-matches measured (default 30)',
+      'agents (issue #4, PostgreSQL only):',
+      '  --agents N          simulated agents sending a full inventory, then differences (default 2000)',
+      '  --window-s N        seconds over which their check-ins arrive (default 60)',
       'PATCHLOOP_BENCH_DATABASE_URL: server to create the benchmark database on',
       '',
     ].join('\n'),
@@ -88,6 +94,19 @@ const benchmarks: { name: string; run: () => Promise<{ ok: boolean }> }[] = [
         fixtures: path.resolve(process.cwd(), '../shared/fixtures/debian-bookworm'),
         targets: { speedup: 100, fullEvalS: 10, fullEvalMiB: 2048, rematchMs: 10, endToEndS: 300 },
       }),
+  },
+  {
+    name: 'agents',
+    run: () =>
+      values.embedded
+        ? Promise.resolve({ ok: true })
+        : runAgents({
+            agents: Number(values.agents),
+            windowS: Number(values['window-s']),
+            keep: values.keep,
+            databaseUrl: process.env.PATCHLOOP_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
+            fixtures: path.resolve(process.cwd(), '../shared/fixtures/debian-bookworm'),
+          }),
   },
 ];
 

@@ -56,7 +56,7 @@ export function agentRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/api/agent/enrol', {
-    config: { public: true, rateLimit: { max: 600, timeWindow: '1 minute' } },
+    config: { public: true, rateLimit: { max: 5000, timeWindow: '1 minute' } },
     preParsing: gunzipBody,
     schema: {
       tags, operationId: 'enrolAgent', summary: 'Exchange a one-time enrolment token for an agent credential',
