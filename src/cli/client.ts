@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../http/app.js';
@@ -61,11 +64,47 @@ function encode(opts: { body?: unknown; raw?: string | Buffer; contentType?: str
   return { payload: undefined, contentType: undefined };
 }
 
-export function httpClient(baseUrl: string, token: string, via: string): ApiClient {
+/**
+ * HTTPS to the local server, trusting exactly the certificate it announced in the data directory: the connection is
+ * handed to the request only after the fingerprint matched, so nothing (the operator token least) is sent before.
+ */
+function pinnedRequest(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, certSha256: string): Promise<ApiResponse> {
+  const agent = new https.Agent({ keepAlive: false });
+  const create = (options: tls.ConnectionOptions, done: (err: Error | null, socket?: Duplex) => void) => {
+    const socket = tls.connect({ ...options, rejectUnauthorized: false });
+    socket.once('error', (err) => done(err));
+    socket.once('secureConnect', () => {
+      const seen = socket.getPeerCertificate().fingerprint256;
+      if (seen === certSha256) done(null, socket);
+      else {
+        socket.destroy();
+        done(new Error(`the server at ${url} presented certificate ${seen}, not the one it announced in the data directory (${certSha256})`));
+      }
+    });
+    return undefined;
+  };
+  (agent as unknown as { createConnection: typeof create }).createConnection = create;
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(wrap(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function httpClient(baseUrl: string, token: string, via: string, certSha256?: string): ApiClient {
   return {
     via,
     async request(method, path, opts = {}) {
       const { payload, contentType } = encode(opts);
+      if (certSha256) {
+        const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) };
+        return pinnedRequest(`${baseUrl.replace(/\/$/, '')}${path}${queryString(opts.query)}`, method, headers, payload, certSha256);
+      }
       const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}${queryString(opts.query)}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) },
@@ -116,8 +155,8 @@ export async function connect(config: Config, env: Record<string, string | undef
   }
   if (!config.databaseUrl && dataDirHolder(config.dataDir) !== null) {
     try {
-      const { url, token } = JSON.parse(fs.readFileSync(cliTokenPath(config.dataDir), 'utf8'));
-      return httpClient(url, token, `server at ${url}`);
+      const { url, token, certSha256 } = JSON.parse(fs.readFileSync(cliTokenPath(config.dataDir), 'utf8'));
+      return httpClient(url, token, `server at ${url}`, certSha256);
     } catch {
       throw new Error(`The embedded database in ${config.dataDir} is held by another process that is not a patchloop server (or it is still starting); try again shortly`);
     }

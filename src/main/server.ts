@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -44,7 +45,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     if (database.kind === 'embedded') {
-      fs.writeFileSync(cliTokenPath(config.dataDir), JSON.stringify({ url, token: localOperatorToken, pid: process.pid }), { mode: 0o600 });
+      // Over HTTPS the CLI pins this certificate: its name need not be 127.0.0.1, nor its CA known to this machine.
+      const certSha256 = config.tls ? new X509Certificate(fs.readFileSync(config.tls.certFile)).fingerprint256 : undefined;
+      fs.writeFileSync(cliTokenPath(config.dataDir), JSON.stringify({ url, token: localOperatorToken, pid: process.pid, certSha256 }), { mode: 0o600 });
     }
     const code = await auth.issueSetupCode(database.db);
     if (code) {

@@ -192,6 +192,11 @@ describe.skipIf(!hasOpenssl)('agent and server over HTTPS, with the server kille
     fs.writeFileSync(path.join(stateDir, 'spool', file), copy);
     expect(await flush(state)).toMatchObject({ accepted: 0, duplicates: 1, pending: 0 });
 
+    // The CLI on the server's machine reaches the HTTPS server (embedded database) by the certificate it pinned.
+    const listed = cli(['agents', 'list', '--json']);
+    expect(listed.code, listed.err).toBe(0);
+    expect(JSON.parse(listed.out).items).toMatchObject([{ hostname: 'e2e-host', health: 'ok', reports: made.length, lastSeq: made.length }]);
+
     await stopServer('SIGTERM');
     const database = await openDatabase(loadConfig(env));
     try {
