@@ -92,7 +92,9 @@ function packagesOf(fleet: Fleet, h: number, upgrades = 0): OsPkg[] {
   for (const id of ids) {
     const v = fleet.variants[id as number] as (typeof fleet.variants)[number];
     // The "security update" of the diff round: a new Debian revision of a few packages.
-    const version = left > 0 && v.origin === 0 && v.name === v.source ? (left--, `${v.version}+bench1`) : v.version;
+    const upgrade = left > 0 && v.origin === 0 && v.name === v.source;
+    if (upgrade) left--;
+    const version = upgrade ? `${v.version}+bench1` : v.version;
     out.push({ name: v.name, version, arch: v.arch, ...(v.source !== v.name ? { sourceName: v.source } : {}), ...(v.sourceVersion !== v.version ? { sourceVersion: v.sourceVersion } : {}) });
   }
   return out;
@@ -198,7 +200,10 @@ export async function runAgents(opts: AgentsBenchOptions): Promise<{ ok: boolean
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     for (let i = 0; ; i++) {
-      const up = await new Promise<boolean>((res) => http.get({ host: '127.0.0.1', port, path: '/readyz' }, (r) => (r.resume(), res(r.statusCode === 200))).on('error', () => res(false)));
+      const up = await new Promise<boolean>((res) => http.get({ host: '127.0.0.1', port, path: '/readyz' }, (r) => {
+        r.resume();
+        res(r.statusCode === 200);
+      }).on('error', () => res(false)));
       if (up) break;
       if (i > 600) throw new Error('server did not start');
       await new Promise((res) => setTimeout(res, 100));

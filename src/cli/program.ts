@@ -14,8 +14,11 @@ import { agentCommands } from './agent.js';
 import { agentAdminCommands } from './agents.js';
 import { assetCommands } from './assets.js';
 import { feedCommands } from './feeds.js';
+import { eolCommands } from './eol.js';
 import { findingCommands } from './findings.js';
+import { inventoryCommands } from './inventory.js';
 import { scanCommands } from './scan.js';
+import { sshCommands } from './ssh.js';
 import { versionCommands } from './versions.js';
 import { vulnerabilityCommands } from './vulnerabilities.js';
 import { ApiError, type ApiClient, call, connect } from './client.js';
@@ -276,8 +279,11 @@ export function buildProgram(): Command {
   agentCommands(program, fail);
   agentAdminCommands(program, run);
   findingCommands(program, run);
+  inventoryCommands(program, run);
   versionCommands(program);
   feedCommands(program, run);
   vulnerabilityCommands(program, run);
+  sshCommands(program, run);
+  eolCommands(program, run);
   return program;
 }

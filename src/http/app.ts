@@ -19,9 +19,12 @@ import { agentRoutes } from './routes/agents.js';
 import { assetRoutes } from './routes/assets.js';
 import { auditRoutes } from './routes/audit.js';
 import { feedRoutes } from './routes/feeds.js';
+import { eolRoutes } from './routes/eol.js';
 import { findingRoutes } from './routes/findings.js';
+import { inventoryRoutes } from './routes/inventory.js';
 import { authRoutes } from './routes/auth.js';
 import { oidcRoutes, type OidcClient } from './routes/oidc.js';
+import { sshRoutes } from './routes/ssh.js';
 import { systemRoutes } from './routes/system.js';
 import { versionRoutes } from './routes/versions.js';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.js';
@@ -37,6 +40,8 @@ export interface AppDeps {
   oidc?: OidcClient;
   /** Folder of the built web UI, or null for an API-only server. */
   webDir?: string | null;
+  /** Told when an agent report was accepted (wakes the report applier). */
+  onReportAccepted?: () => void;
 }
 
 function readTls(tls: NonNullable<Config['tls']>) {
@@ -114,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   oidcRoutes(app, database.db, config, deps.oidc);
   accountRoutes(app, database.db);
   assetRoutes(app, database.db);
-  agentRoutes(app, database.db);
+  agentRoutes(app, database.db, deps.onReportAccepted);
   auditRoutes(app, database.db);
   const jobs = deps.jobs;
   const enqueueRun = jobs
@@ -123,9 +128,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     : null;
   findingRoutes(app, database.db, enqueueRun);
+  inventoryRoutes(app, database.db);
   versionRoutes(app);
   feedRoutes(app, database.db);
+  eolRoutes(app, database.db);
   vulnerabilityRoutes(app, database.db);
+  sshRoutes(app, database.db, config);
   await registerWeb(app, deps.webDir ?? null);
   return app;
 }

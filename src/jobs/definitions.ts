@@ -7,6 +7,7 @@ import { systemPrincipal } from '../domain/auth/principal.js';
 import { FEEDS } from '../services/feeds/types.js';
 import { syncFeed } from '../services/feeds/sync.js';
 import type { JobQueue } from './queue.js';
+import { defineEolJobs } from '../services/eol/jobs.js';
 
 /** The jobs every process knows. Capabilities add theirs here as they arrive. */
 export function defineJobs(queue: JobQueue, database: Database, logger: Logger, config: Pick<Config, 'feedSyncCron' | 'feedSyncReleases'>): void {
@@ -22,6 +23,8 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger, 
       logger.info({ removed: Number(s.numDeletedRows ?? 0) }, 'expired sessions purged');
     },
   });
+
+  defineEolJobs(queue, database, logger);
 
   queue.define({
     name: 'matching.full',

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { decodeKey } from './secrets.js';
 
 /**
  * Configuration is read from the environment exactly once, validated, and
@@ -38,6 +39,7 @@ const envSchema = z.object({
   OIDC_ROLE_CLAIM: z.string().default('patchloop_role'),
   OIDC_DEFAULT_ROLE: z.string().optional(),
   OIDC_BUTTON_LABEL: z.string().default('Single sign-on'),
+  PATCHLOOP_SECRET_KEY: z.string().refine((v) => decodeKey(v) !== null, 'must be 32 bytes in base64 (openssl rand -base64 32)').transform((v) => decodeKey(v) as Buffer).optional(),
 });
 
 export interface Config {
@@ -55,6 +57,8 @@ export interface Config {
   /** Cron (UTC) of the daily feed sync, or null when off (offline sites import files instead). */
   readonly feedSyncCron: string | null;
   readonly feedSyncReleases: readonly string[];
+  /** Master key for secrets at rest (PATCHLOOP_SECRET_KEY); without it the embedded database keeps one in the data directory (lib/secrets.ts). */
+  readonly secretKey: Buffer | undefined;
   /** Serve HTTPS with this certificate chain and key (PEM files); agents verify it. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly oidc:
@@ -106,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feedSyncCron: e.PATCHLOOP_FEED_SYNC === 'off' ? null : e.PATCHLOOP_FEED_SYNC,
     tls: e.PATCHLOOP_TLS_CERT && e.PATCHLOOP_TLS_KEY ? Object.freeze({ certFile: path.resolve(e.PATCHLOOP_TLS_CERT), keyFile: path.resolve(e.PATCHLOOP_TLS_KEY) }) : undefined,
     feedSyncReleases: Object.freeze(e.PATCHLOOP_FEED_SYNC_RELEASES.split(',').filter(Boolean)),
+    secretKey: e.PATCHLOOP_SECRET_KEY,
     oidc: e.OIDC_ISSUER
       ? Object.freeze({
           issuer: e.OIDC_ISSUER,

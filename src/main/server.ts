@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../http/app.js';
+import { ReportApplier } from '../services/agents/report-applier.js';
 import { createOidcClient } from '../http/routes/oidc.js';
 import { defineJobs } from '../jobs/definitions.js';
 import { JobQueue } from '../jobs/queue.js';
@@ -39,7 +40,10 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     await jobs.start({ work: config.jobsInServer });
     const localOperatorToken = randomSecret('plo_');
     const oidc = config.oidc ? await createOidcClient(config, logger) : undefined;
-    const app = await buildApp({ database, config, logger, jobs, localOperatorToken, oidc, webDir: webDist() });
+    // Agent reports are applied after they are accepted; a server that works jobs also drains that queue.
+    const applier = config.jobsInServer ? new ReportApplier(database.db, logger) : null;
+    applier?.start();
+    const app = await buildApp({ database, config, logger, jobs, localOperatorToken, oidc, webDir: webDist(), onReportAccepted: () => applier?.wake() });
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -60,6 +64,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       (stopping ??= (async () => {
         logger.info('shutting down');
         await app.close(); // stops accepting, finishes in-flight requests
+        await applier?.stop();
         await jobs.stop();
         if (database.kind === 'embedded') fs.rmSync(cliTokenPath(config.dataDir), { force: true });
         await database.close();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { defineJobs } from '../jobs/definitions.js';
 import { JobQueue } from '../jobs/queue.js';
+import { ReportApplier } from '../services/agents/report-applier.js';
 import type { Config } from '../lib/config.js';
 import { migrate, openDatabase } from '../storage/db.js';
 
@@ -14,9 +15,13 @@ export async function startWorker(config: Config, logger: Logger) {
   const jobs = new JobQueue(database, logger);
   defineJobs(jobs, database, logger, config);
   await jobs.start({ work: true });
+  // Workers also apply accepted agent reports (polling; a server wakes its own applier on each check-in).
+  const applier = new ReportApplier(database.db, logger);
+  applier.start();
   logger.info('worker ready');
   return {
     async stop() {
+      await applier.stop();
       await jobs.stop();
       await database.close();
     },

@@ -1,10 +1,10 @@
-import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import { type ExpressionBuilder, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { AssetListQuery, AssetSortField } from '../domain/assets/asset.js';
-import { CRITICAL_INVENTORY_MAX_AGE_DAYS as CRITICAL_DAYS, INVENTORY_MAX_AGE_DAYS as DEFAULT_DAYS } from '../domain/assets/coverage.js';
+import { CRITICAL_INVENTORY_MAX_AGE_DAYS as CRITICAL_DAYS, INVENTORY_MAX_AGE_DAYS as DEFAULT_DAYS, UNSUPPORTED_INVENTORY_MAX_AGE_DAYS as UNSUPPORTED_DAYS } from '../domain/assets/coverage.js';
 import type { Db, Tx } from './db.js';
 import type { AssetsTable, DB } from './schema.js';
 
-export type AssetRow = Selectable<AssetsTable> & { owner_user_name: string | null; owner_team_name: string | null; last_inventoried_at: Date | null };
+export type AssetRow = Selectable<AssetsTable> & { owner_user_name: string | null; owner_team_name: string | null; last_inventoried_at: Date | null; eol_unsupported: boolean };
 
 /** Sort keys as SQL expressions; each has an index (lifecycle, expr, id) in the migrations. */
 const SORT_EXPR: Record<AssetSortField, string> = {
@@ -29,7 +29,8 @@ function base(db: Db | Tx) {
     .leftJoin('teams as ot', 'ot.id', 'assets.owner_team_id')
     .leftJoin('asset_inventories as inv', 'inv.asset_id', 'assets.id')
     .selectAll('assets')
-    .select(['ou.username as owner_user_name', 'ot.name as owner_team_name', 'inv.collected_at as last_inventoried_at']);
+    .select(['ou.username as owner_user_name', 'ot.name as owner_team_name', 'inv.collected_at as last_inventoried_at'])
+    .select(sql<boolean>`${eolUnsupported()}`.as('eol_unsupported'));
 }
 
 export function getAsset(db: Db | Tx, id: string): Promise<AssetRow | undefined> {
@@ -125,10 +126,20 @@ export async function distinctValues(db: Db, column: 'department' | 'location' |
   return rows.map((r) => r[column] as string);
 }
 
-/** Coverage (INV-5) in SQL, the same rule as domain/assets/coverage.ts: only active assets have a coverage state. */
+/** LEG-2: past its end of life by its last end-of-life evaluation (services/eol keeps asset_eol current). */
+function eolUnsupported() {
+  return sql<boolean>`exists (select 1 from asset_eol e where e.asset_id = assets.id and e.unsupported_from <= (now() at time zone 'utc')::date)`;
+}
 function maxAge() {
   return sql`(case when assets.business_criticality = 'critical' or assets.tags @> array['dora-critical']::text[]
     then ${CRITICAL_DAYS}::int else ${DEFAULT_DAYS}::int end) * interval '1 day'`;
+}
+/**
+ * Coverage (INV-5) in SQL, the same rule as domain/assets/coverage.ts: only active assets have a coverage state.
+ * The end-of-life interval is the shortest, so asset_eol is probed only for inventories older than it.
+ */
+function overdue(last: RawBuilder<unknown>) {
+  return sql<boolean>`(${last} < now() - ${UNSUPPORTED_DAYS}::int * interval '1 day' and (${last} < now() - ${maxAge()} or ${eolUnsupported()}))`;
 }
 function inventoryFilter(state: 'current' | 'overdue' | 'never' | 'missing') {
   const last = sql`(select inv2.collected_at from asset_inventories inv2 where inv2.asset_id = assets.id)`;
@@ -137,11 +148,11 @@ function inventoryFilter(state: 'current' | 'overdue' | 'never' | 'missing') {
     case 'never':
       return sql<boolean>`${active} and ${last} is null`;
     case 'overdue':
-      return sql<boolean>`${active} and ${last} < now() - ${maxAge()}`;
+      return sql<boolean>`${active} and ${overdue(last)}`;
     case 'missing':
-      return sql<boolean>`${active} and coalesce(${last} < now() - ${maxAge()}, true)`;
+      return sql<boolean>`${active} and coalesce(${overdue(last)}, true)`;
     case 'current':
-      return sql<boolean>`${active} and ${last} >= now() - ${maxAge()}`;
+      return sql<boolean>`${active} and not ${overdue(last)}`;
   }
 }
 

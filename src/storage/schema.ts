@@ -279,6 +279,8 @@ export interface AgentsTable {
   last_seq: ColumnType<string, string | number | undefined, string | number>;
   reports: ColumnType<string, string | number | undefined, string | number>;
   full_required: Generated<boolean>;
+  /** Digest of the OS package snapshot after the last accepted report: what the next differences must apply to. */
+  last_digest: string | null;
 }
 
 export interface AgentReportsTable {
@@ -288,9 +290,15 @@ export interface AgentReportsTable {
   kind: string;
   collected_at: Date;
   received_at: Generated<Date>;
-  packages: number;
-  added: number;
-  removed: number;
+  status: Generated<string>;
+  /** The report (gzip JSON) until it is applied. */
+  payload: Buffer | null;
+  attempts: Generated<number>;
+  error: string | null;
+  applied_at: Date | null;
+  packages: number | null;
+  added: number | null;
+  removed: number | null;
 }
 
 export interface AssetHostFactsTable {
@@ -303,6 +311,91 @@ export interface AssetHostFactsTable {
   addresses: string[];
   source: string;
   collected_at: Date;
+}
+
+/** Agentless collection over SSH (migration 0009); `credential` is sealed (lib/secrets.ts). */
+export interface SshTargetsTable {
+  asset_id: string;
+  host: string;
+  port: number;
+  username: string;
+  remote_root: string;
+  auth_method: string;
+  credential: string;
+  key_fingerprint: string | null;
+  has_passphrase: boolean;
+  host_keys: ColumnType<unknown, string, string>;
+  last_attempt_at: Date | null;
+  last_status: string | null;
+  last_error_kind: string | null;
+  last_error: string | null;
+  last_success_at: Date | null;
+  last_result: Json;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+/** End of life (migration 0008_eol). */
+export interface EolDatasetTable {
+  id: Generated<number>;
+  source: string;
+  version: string;
+  license: string | null;
+  products: number;
+  cycles: number;
+  loaded_at: Date;
+  loaded_by: string;
+  etag: string | null;
+  last_modified: string | null;
+}
+
+export interface EolCyclesTable {
+  product: string;
+  cycle: string;
+  ord: number;
+  codename: string | null;
+  label: string | null;
+  release_date: string | null;
+  eol_date: string | null;
+  eol_flag: boolean | null;
+  extended_date: string | null;
+  extended_flag: boolean | null;
+  lts_date: string | null;
+  lts_flag: boolean | null;
+  latest: string | null;
+}
+
+export interface AssetEolTable {
+  asset_id: string;
+  inputs: string;
+  inventory_key: string;
+  packages: Json;
+  state: string;
+  risk: string;
+  risk_reason: string;
+  os_product: string | null;
+  os_cycle: string | null;
+  unsupported_from: string | null;
+  valid_until: string | null;
+  result: Json;
+  computed_at: Date;
+}
+
+export interface EolControlsTable {
+  id: Generated<string>;
+  asset_id: string;
+  control: string;
+  description: string | null;
+  owner_user_id: string | null;
+  owner_team_id: string | null;
+  review_date: string;
+  status: Generated<string>;
+  retired_at: Date | null;
+  retire_reason: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+  version: Generated<number>;
 }
 
 export interface DB {
@@ -330,4 +423,9 @@ export interface DB {
   assets: AssetsTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  ssh_targets: SshTargetsTable;
+  eol_dataset: EolDatasetTable;
+  eol_cycles: EolCyclesTable;
+  asset_eol: AssetEolTable;
+  eol_controls: EolControlsTable;
 }

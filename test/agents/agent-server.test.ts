@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectReport, flush } from '../../src/agent/runner.js';
 import { AgentState } from '../../src/agent/state.js';
 import { loadConfig } from '../../src/lib/config.js';
+import { applyQueuedReports } from '../../src/services/agents/report-applier.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { freshDatabase, onPostgres } from '../support/db.js';
 
@@ -200,7 +201,10 @@ describe.skipIf(!hasOpenssl)('agent and server over HTTPS, with the server kille
     await stopServer('SIGTERM');
     const database = await openDatabase(loadConfig(env));
     try {
-      const rows = await database.db.selectFrom('agent_reports').select(['report_id', 'seq']).orderBy('seq').execute();
+      // Whatever the server had not applied yet when it stopped is applied now, as the next start would.
+      await applyQueuedReports(database.db);
+      const rows = await database.db.selectFrom('agent_reports').select(['report_id', 'seq', 'status']).orderBy('seq').execute();
+      expect(rows.every((r) => r.status === 'applied'), JSON.stringify(rows)).toBe(true);
       expect(rows.map((r) => Number(r.seq))).toEqual(made.map((_, i) => i + 1));
       expect(rows.map((r) => r.report_id)).toEqual(made);
       const inv = await database.db.selectFrom('asset_inventories').select('package_ids').executeTakeFirstOrThrow();

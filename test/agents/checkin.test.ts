@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffPackages, type HostFactsReport, snapshotDigest } from '../../src/domain/agents/protocol.js';
+import { applyQueuedReports } from '../../src/services/agents/report-applier.js';
 import * as assets from '../../src/services/assets/assets.service.js';
 import { seedDebianAdvisories } from '../support/advisories.js';
 import { bearer, call, operator, type TestApp, testApp, userWithToken } from '../support/app.js';
@@ -136,10 +137,14 @@ describe('check-in', () => {
     seq = 0;
   });
 
-  it('stores a gzip-compressed full snapshot and matches it', async () => {
+  it('accepts a gzip-compressed full snapshot, then applies and matches it', async () => {
     const res = await report(cred, { kind: 'full', packages: base }, { gzip: true });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'accepted', seq: 1, packages: 3, digest: snapshotDigest(base), findingsOpened: 2 }); // openssl and libssl3 (findings are per binary package)
+    expect(res.json()).toMatchObject({ status: 'accepted', seq: 1, packages: 3, digest: snapshotDigest(base), queued: 1 });
+    expect((await call(t.app, admin, 'GET', `/api/assets/${assetId}/inventory`)).json()).toBeNull(); // accepted, not yet applied
+    expect(await applyQueuedReports(t.database.db)).toEqual({ applied: 1, needsFull: 0, failed: 0 });
+    const findings = (await call(t.app, admin, 'GET', `/api/findings?assetId=${assetId}`)).json();
+    expect(findings.items.map((f: { package: string }) => f.package).sort()).toEqual(['libssl3', 'openssl']); // findings are per binary package
     const inv = (await call(t.app, admin, 'GET', `/api/assets/${assetId}/inventory`)).json();
     expect(inv.packages.map((p: { name: string }) => p.name).sort()).toEqual(['bash', 'libssl3', 'openssl']);
     const f = (await call(t.app, admin, 'GET', `/api/assets/${assetId}/agent`)).json();
@@ -153,9 +158,12 @@ describe('check-in', () => {
     const reportId = randomUUID();
     const body = { kind: 'diff', baseDigest: snapshotDigest(base), digest: snapshotDigest(next), ...d };
     const first = await report(cred, body, { reportId, seq: 2 });
-    expect(first.json()).toMatchObject({ status: 'accepted', seq: 2, added: 2, removed: 2, findingsResolved: 2 });
+    expect(first.json()).toMatchObject({ status: 'accepted', seq: 2, digest: snapshotDigest(next) });
     const repeat = await report(cred, body, { reportId, seq: 2 });
-    expect(repeat.json()).toMatchObject({ status: 'duplicate', seq: 2, added: 2, removed: 2 });
+    expect(repeat.json()).toMatchObject({ status: 'duplicate', seq: 2 });
+    expect(await applyQueuedReports(t.database.db)).toEqual({ applied: 1, needsFull: 0, failed: 0 });
+    const findings = (await call(t.app, admin, 'GET', `/api/findings?assetId=${assetId}&status=resolved`)).json();
+    expect(findings.items).toHaveLength(2);
     const history = (await call(t.app, admin, 'GET', `/api/audit?entityType=asset&entityId=${assetId}&limit=100`)).json().items;
     expect(history.filter((h: { action: string }) => h.action === 'inventory.update')).toHaveLength(2);
     const changes = (await call(t.app, admin, 'GET', `/api/assets/${assetId}/inventory/history`)).json();
@@ -172,9 +180,24 @@ describe('check-in', () => {
     expect(agent.lastSeq).toBe(2);
   });
 
+  it('sets aside differences that no longer apply when their turn comes, and asks the agent for a full snapshot', async () => {
+    const agentSeq = (await call(t.app, admin, 'GET', `/api/assets/${assetId}/agent`)).json().agent.lastSeq;
+    const current = base.map((p) => (p.name === 'bash' ? p : { ...p, version: '3.0.16-1~deb12u1' }));
+    const next = [...current, { name: 'curl', version: '7.88.1-10+deb12u8', arch: 'amd64' }];
+    const diff = { kind: 'diff', baseDigest: snapshotDigest(current), digest: snapshotDigest(next), ...diffPackages(current, next) };
+    expect((await report(cred, diff, { seq: agentSeq + 1 })).json().status).toBe('accepted');
+    // Before it is applied, someone uploads another inventory for the host: the differences no longer build on it.
+    await call(t.app, admin, 'PUT', `/api/assets/${assetId}/inventory`, { ecosystem: 'deb', distro: 'debian', release: 'bookworm', packages: [{ name: 'bash', version: '5.2.15-2+b7', arch: 'amd64' }] });
+    expect(await applyQueuedReports(t.database.db)).toEqual({ applied: 0, needsFull: 1, failed: 0 });
+    const again = await report(cred, { ...diff, baseDigest: snapshotDigest(next), digest: snapshotDigest(next), added: [], removed: [] }, { seq: agentSeq + 2 });
+    expect(again.json().status).toBe('full_required');
+    seq = agentSeq + 1;
+  });
+
   it('updates the register from the facts and keeps them in the audit trail', async () => {
-    const res = await report(cred, { kind: 'full', packages: base }, { seq: 3, f: { ...reporting, addresses: ['10.0.11.2'], rebootRequired: true } });
+    const res = await report(cred, { kind: 'full', packages: base }, { seq: ++seq, f: { ...reporting, addresses: ['10.0.11.2'], rebootRequired: true } });
     expect(res.json().status).toBe('accepted');
+    await applyQueuedReports(t.database.db);
     const a = await assets.getAsset(t.database.db, operator, assetId);
     expect(a.ipAddresses).toEqual(['10.0.11.2']);
     const history = (await call(t.app, admin, 'GET', `/api/audit?entityType=asset&entityId=${assetId}&limit=100`)).json().items;
@@ -183,7 +206,8 @@ describe('check-in', () => {
 
   it('rejects invalid reports and bodies and changes nothing', async () => {
     const before = (await call(t.app, admin, 'GET', `/api/assets/${assetId}/inventory`)).json();
-    const badVersion = await report(cred, { kind: 'full', packages: [{ name: 'zlib', version: 'not a version!', arch: 'amd64' }] }, { seq: 10 });
+    const lastSeq = (await call(t.app, admin, 'GET', `/api/assets/${assetId}/agent`)).json().agent.lastSeq;
+    const badVersion = await report(cred, { kind: 'full', packages: [{ name: 'zlib', version: 'not a version!', arch: 'amd64' }] }, { seq: 100 });
     expect(badVersion.statusCode).toBe(422);
     expect(badVersion.body).toContain('body.report.packages.0.version');
     const notJson = await t.app.inject({ method: 'POST', url: '/api/agent/checkin', headers: { ...bearer(cred), 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: Buffer.from('plainly not gzip') });
@@ -194,17 +218,17 @@ describe('check-in', () => {
     const bomb = await t.app.inject({ method: 'POST', url: '/api/agent/checkin', headers: { ...bearer(cred), 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: gzipSync(Buffer.alloc(40 * 1024 * 1024, 0x20)) });
     expect(bomb.statusCode).toBe(413);
     expect((await call(t.app, admin, 'GET', `/api/assets/${assetId}/inventory`)).json()).toEqual(before);
-    expect((await call(t.app, admin, 'GET', `/api/assets/${assetId}/agent`)).json().agent.lastSeq).toBe(3);
+    expect((await call(t.app, admin, 'GET', `/api/assets/${assetId}/agent`)).json().agent.lastSeq).toBe(lastSeq);
   });
 
   it('refuses API tokens on the check-in route and a revoked agent credential', async () => {
     const agentUser = await userWithToken(t.database, 'agent');
-    const viaToken = await report(agentUser.token, { kind: 'full', packages: base }, { seq: 20 });
+    const viaToken = await report(agentUser.token, { kind: 'full', packages: base }, { seq: 200 });
     expect(viaToken.statusCode).toBe(403);
     const agentId = (await call(t.app, admin, 'GET', `/api/assets/${assetId}/agent`)).json().agent.id;
     const revoked = await call(t.app, admin, 'POST', `/api/agents/${agentId}/revoke`, { reason: 'host decommissioned' });
     expect(revoked.json()).toMatchObject({ status: 'revoked', health: 'revoked' });
-    const after = await report(cred, { kind: 'full', packages: base }, { seq: 21 });
+    const after = await report(cred, { kind: 'full', packages: base }, { seq: 201 });
     expect(after.statusCode).toBe(401);
     expect(after.json().detail).toMatch(/revoked/);
   });

@@ -214,6 +214,45 @@ const EXPECTED: Record<string, Rule> = {
   'GET /api/audit/verify': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/verify' }) },
   'GET /api/audit/facets': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/facets' }) },
   'GET /api/audit/export': { access: HUMANS, ok: [200], request: () => ({ url: '/api/audit/export' }) },
+
+  // CMDB/CSV inventory import (INV-3): many assets at once, so the register keepers only
+  'POST /api/inventory/import/csv': {
+    access: REGISTER_KEEPERS, ok: [200],
+    request: (_f, _id, n) => ({ url: '/api/inventory/import/csv', body: { csv: `host,name,version\nmatrix-fixture,openssl,3.0.${n}-1\n`, mapping: { host: 'host', name: 'name', version: 'version' }, release: 'bookworm' } }),
+  },
+
+  // end of life (LEG-1, LEG-2): the dataset is the administrators'; controls follow the asset's write rules
+  'GET /api/eol/dataset': { access: HUMANS, ok: [200], request: () => ({ url: '/api/eol/dataset' }) },
+  'POST /api/eol/dataset': {
+    access: ADMIN, ok: [200],
+    request: () => ({ url: '/api/eol/dataset?source=matrix', body: { products: { debian: [{ cycle: '12', codename: 'Bookworm', eol: '2026-07-11', extendedSupport: '2028-06-30' }] } } }),
+  },
+  'POST /api/eol/dataset/sync': { access: ADMIN, ok: [502], request: () => ({ url: '/api/eol/dataset/sync?url=http://127.0.0.1:9/eol.json' }) },
+  'GET /api/eol/assets': { access: HUMANS, ok: [200], request: () => ({ url: '/api/eol/assets?limit=5' }) },
+  'GET /api/assets/:id/eol': { access: HUMANS, ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/eol` }) },
+  'POST /api/assets/:id/eol/controls': {
+    access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [201], realId: (f) => f.assetId,
+    request: (_f, id, n) => ({ url: `/api/assets/${id}/eol/controls`, body: { control: `Isolated VLAN ${n}`, reviewDate: '2099-01-01' } }),
+  },
+  'PATCH /api/assets/:id/eol/controls/:controlId': {
+    access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId,
+    request: (_f, id) => ({ url: `/api/assets/${id}/eol/controls/${randomUUID()}`, body: { reviewDate: '2099-01-01' } }),
+  },
+  'POST /api/assets/:id/eol/controls/:controlId/retire': {
+    access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId,
+    request: (_f, id) => ({ url: `/api/assets/${id}/eol/controls/${randomUUID()}/retire`, body: { reason: 'matrix' } }),
+  },
+
+  // agentless collection over SSH: the fixture asset has no target (404), and a new one needs its credential (422: passed authorisation, stored nothing)
+  'GET /api/ssh-targets': { access: HUMANS, ok: [200], request: () => ({ url: '/api/ssh-targets' }) },
+  'GET /api/assets/:id/ssh-target': { access: HUMANS, ok: [404], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target` }) },
+  'PUT /api/assets/:id/ssh-target': {
+    access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [422], realId: (f) => f.assetId,
+    request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target`, body: { host: '127.0.0.1', port: 9, user: 'matrix', auth: { method: 'password' } } }),
+  },
+  'DELETE /api/assets/:id/ssh-target': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target` }) },
+  'POST /api/assets/:id/ssh-target/collect': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target/collect` }) },
+  'POST /api/ssh/host-keys/scan': { access: ADMIN, ok: [200], request: () => ({ url: '/api/ssh/host-keys/scan', body: { host: '127.0.0.1', port: 9 } }) },
 };
 
 // ---- route enumeration ------------------------------------------------------

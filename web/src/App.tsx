@@ -6,10 +6,13 @@ import { roleLabel } from './labels.js';
 import { AssetDetailPage } from './pages/AssetDetail.js';
 import { AssetFormPage } from './pages/AssetForm.js';
 import { AssetImportPage } from './pages/AssetImport.js';
+import { InventoryImportPage } from './pages/InventoryImport.js';
 import { AssetListPage } from './pages/AssetList.js';
 import { AuditPage } from './pages/Audit.js';
 import { DashboardPage } from './pages/Dashboard.js';
 import { FeedsPage } from './pages/Feeds.js';
+import { EolPage } from './pages/Eol.js';
+import { AgentsPage } from './pages/Agents.js';
 import { FindingDetailPage } from './pages/FindingDetail.js';
 import { FindingsPage } from './pages/Findings.js';
 import { LoginPage } from './pages/Login.js';
@@ -88,7 +91,10 @@ const NAV: NavItem[] = [
   { to: '/assets', label: 'Assets', active: (p) => p.startsWith('/assets') },
   { to: '/vulnerabilities', label: 'Vulnerabilities', active: (p) => p.startsWith('/vulnerabilities') },
   { to: '/findings', label: 'Findings', active: (p) => p.startsWith('/findings') },
+  { to: '/inventory/import', label: 'Inventory import', active: (p) => p.startsWith('/inventory/import') },
   { to: '/feeds', label: 'Feeds', active: (p) => p.startsWith('/feeds') },
+  { to: '/eol', label: 'End of life', active: (p) => p.startsWith('/eol') },
+  { to: '/agents', label: 'Agents', active: (p) => p.startsWith('/agents') },
   { to: '/audit', label: 'Audit', active: (p) => p.startsWith('/audit') },
   { to: '/settings', label: 'Settings', active: (p) => p.startsWith('/settings') },
 ];
@@ -111,7 +117,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     }),
     [me, onSignedOut],
   );
-  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings', '/feeds'].includes(n.to) || session.can('asset:read')));
+  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings', '/feeds', '/agents'].includes(n.to) || session.can('asset:read')) && (n.to !== '/inventory/import' || session.can('asset:import')));
 
   return (
     <SessionContext.Provider value={session}>
@@ -156,6 +162,7 @@ function Routes({ path }: { path: string }): ReactNode {
   if (path === '/assets') return <AssetListPage />;
   if (path === '/assets/new') return <AssetFormPage />;
   if (path === '/assets/import') return <AssetImportPage />;
+  if (path === '/inventory/import') return <InventoryImportPage />;
   let m = match('/assets/:id/edit', path);
   if (m?.id) return <AssetFormPage id={m.id} />;
   m = match('/assets/:id', path);
@@ -167,6 +174,8 @@ function Routes({ path }: { path: string }): ReactNode {
   m = match('/findings/:id', path);
   if (m?.id) return <FindingDetailPage id={m.id} />;
   if (path === '/feeds') return <FeedsPage />;
+  if (path === '/eol') return <EolPage />;
+  if (path === '/agents') return <AgentsPage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage path={path} />;
   return (

@@ -10,6 +10,8 @@ import type { ApiToken, Team, TeamCreate, TeamUpdate, TokenCreate, User, UserCre
 import type { Permission, Role } from '../../src/domain/auth/roles.js';
 import type { AuditRecord } from '../../src/domain/audit/chain.js';
 import type { Problem } from '../../src/http/problem.js';
+import type { SshCollect, SshTarget, sshTargetInputSchema } from '../../src/domain/ssh/target.js';
+import type { Agent, EnrolmentToken, HostFactsReport, enrolmentTokenCreateSchema } from '../../src/domain/agents/protocol.js';
 
 export type { ApiToken, Asset, AssetCreate, AssetUpdate, AuditRecord, Permission, Problem, Role, Team, TeamCreate, TeamUpdate, TokenCreate, User, UserCreate, UserUpdate };
 
@@ -191,6 +193,25 @@ export interface InventoryFileResult {
   match: { opened: number; reopened: number; resolved: number } | null;
 }
 
+/** POST /api/inventory/import/csv (INV-3): the body and the answer. */
+export interface InventoryCsvImport {
+  csv: string;
+  mapping: Partial<Record<'host' | 'name' | 'version' | 'arch' | 'ecosystem' | 'purl' | 'sourceName' | 'sourceVersion' | 'release', string>>;
+  assetId?: string;
+  hostMatch?: 'auto' | 'id' | 'fqdn' | 'hostname' | 'ip';
+  mode?: 'replace' | 'merge';
+  ecosystem?: string;
+  release?: string;
+}
+export interface InventoryCsvResult {
+  importId: string | null;
+  dryRun: boolean;
+  rows: number;
+  skipped: { row: number; reason: string }[];
+  skippedCount: number;
+  assets: { assetId: string; hostname: string; packages: number; listed: number; added: number; removed: number; unchanged: boolean; findings: { opened: number; reopened: number; resolved: number; stillOpen: number } | null }[];
+}
+
 export interface MatchRun {
   id: string;
   kind: string;
@@ -239,6 +260,41 @@ export interface FeedImportSummary {
   changedVulnerabilitiesTotal: number;
 }
 
+// --- host agents (GET /api/agents, enrolment tokens, GET /api/assets/{id}/agent; issue #4)
+
+export type { Agent, EnrolmentToken };
+export type AgentHealth = Agent['health'];
+/** POST /api/agents/enrolment-tokens as the client sends it (the server fills in what is left out). */
+export type EnrolmentTokenCreate = z.input<typeof enrolmentTokenCreateSchema>;
+
+export interface AgentQuery {
+  status?: 'active' | 'revoked' | 'replaced' | 'all';
+  health?: AgentHealth;
+  q?: string;
+  limit?: string;
+}
+
+export interface AgentList {
+  items: Agent[];
+  /** Agents by health under the status and search filters, whatever the health filter. */
+  counts: Record<AgentHealth, number>;
+}
+
+/** What the host last reported about itself (kernel, uptime, …) and its agent; null where nothing was reported. */
+export interface AssetAgent {
+  facts: {
+    machineId: string | null;
+    kernel: string | null;
+    uptimeSeconds: number | null;
+    rebootRequired: boolean | null;
+    os: HostFactsReport['os'] | null;
+    addresses: string[];
+    source: string;
+    collectedAt: string;
+  } | null;
+  agent: Agent | null;
+}
+
 /**
  * Largest feed file the import accepts (the server's FEED_BODY_LIMIT, 512 MiB): larger files are
  * refused before they are sent. The server answers 413 on its own as well.
@@ -264,6 +320,70 @@ function feedNamesOf(doc: unknown): string[] | null {
   const params = Array.isArray(op?.parameters) ? (op.parameters as { in?: unknown; name?: unknown; schema?: { enum?: unknown } }[]) : [];
   const names = params.find((p) => p.in === 'path' && p.name === 'feed')?.schema?.enum;
   return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : null;
+}
+
+// --- end of life (GET /api/assets/{id}/eol, /api/eol/assets, /api/eol/dataset)
+
+export type EolState = import('../../src/domain/eol/cycles.js').EolState;
+export type RiskClass = import('../../src/domain/eol/evaluate.js').RiskClass;
+export type EolItem = import('../../src/domain/eol/evaluate.js').EolItem;
+export type EolControl = import('../../src/domain/eol/controls.js').Control;
+export type EolControlCreate = import('../../src/domain/eol/controls.js').ControlCreate;
+
+export interface AssetEol {
+  assetId: string;
+  hostname: string;
+  lifecycle: string;
+  state: EolState;
+  risk: RiskClass;
+  riskReason: string;
+  os: EolItem | null;
+  software: EolItem[];
+  unsupportedFrom: string | null;
+  monitoring: { inventoryMaxAgeDays: number; raised: boolean };
+  controls: EolControl[];
+  needsControl: boolean;
+  dataset: { source: string; version: string; loadedAt: string };
+  evaluatedAt: string;
+}
+
+export interface EolAssetList {
+  counts: { unsupported: number; eolSoon: number; supported: number; unknown: number; unsupportedWithoutControl: number; byRisk: Record<string, number> };
+  total: number;
+  items: {
+    asset: { id: string; hostname: string; environment: string; businessCriticality: string; networkExposure: string; owner: string | null };
+    state: EolState;
+    risk: RiskClass;
+    riskReason: string;
+    os: string | null;
+    products: { kind: 'os' | 'software'; product: string; cycle: string | null; state: EolState; eol: string | boolean | null; daysLeft: number | null }[];
+    unsupportedFrom: string | null;
+    activeControls: number;
+    nextReview: string | null;
+  }[];
+}
+
+export interface EolDatasetLoad {
+  source: string;
+  version: string;
+  products: number;
+  cycles: number;
+  added: number;
+  changed: number;
+  removed: number;
+  notModified?: boolean;
+  assetsEvaluated: number;
+}
+
+export interface EolDatasetInfo {
+  source: string;
+  version: string;
+  license: string | null;
+  products: number;
+  cycles: number;
+  loadedAt: string;
+  loadedBy: string;
+  productList: { product: string; cycles: number; newest: string }[];
 }
 
 /** A failed request: `problem` is the server's problem+json (or one made up for network failures). */
@@ -413,6 +533,8 @@ export const api = {
   softwareHistory: (id: string) => request<SoftwareHistoryEntry[]>('GET', `/api/assets/${enc(id)}/inventory/history`),
   importInventoryFile: (id: string, input: { format: 'dpkg-status' | 'cyclonedx' | 'spdx'; content: string; release?: string }) =>
     request<InventoryFileResult>('POST', `/api/assets/${enc(id)}/inventory/import`, { json: input }),
+  importInventoryCsv: (input: InventoryCsvImport, dryRun: boolean) =>
+    request<InventoryCsvResult>('POST', '/api/inventory/import/csv', { query: { dryRun: String(dryRun) }, json: input }),
   startMatchRun: () => request<MatchRun>('POST', '/api/matching/runs'),
   getMatchRun: (id: string) => request<MatchRun>('GET', `/api/matching/runs/${enc(id)}`),
 
@@ -424,6 +546,23 @@ export const api = {
     request<FeedImportSummary>('POST', `/api/feeds/${enc(feed)}/sync`, { query: { url: opts.url, release: opts.release } }),
   importFeed: (feed: string, file: File, opts: { source?: string; release?: string } = {}) =>
     request<FeedImportSummary>('POST', `/api/feeds/${enc(feed)}/import`, { query: { source: opts.source, release: opts.release }, blob: file, contentType: feedContentType(file) }),
+
+  // --- host agents
+  listAgents: (q: AgentQuery) => request<AgentList>('GET', '/api/agents', { query: { ...q } }),
+  revokeAgent: (id: string, reason: string | null) => request<Agent>('POST', `/api/agents/${enc(id)}/revoke`, { json: { reason } }),
+  listEnrolmentTokens: () => request<EnrolmentToken[]>('GET', '/api/agents/enrolment-tokens'),
+  createEnrolmentToken: (input: EnrolmentTokenCreate) => request<{ token: string; info: EnrolmentToken }>('POST', '/api/agents/enrolment-tokens', { json: input }),
+  revokeEnrolmentToken: (id: string) => request<EnrolmentToken>('DELETE', `/api/agents/enrolment-tokens/${enc(id)}`),
+  assetAgent: (id: string) => request<AssetAgent>('GET', `/api/assets/${enc(id)}/agent`),
+
+  // --- end of life
+  assetEol: (id: string) => request<AssetEol>('GET', `/api/assets/${enc(id)}/eol`),
+  listEolAssets: (q: { state?: string; risk?: string; withoutControl?: 'true'; limit?: string; offset?: string }) => request<EolAssetList>('GET', '/api/eol/assets', { query: { ...q } }),
+  eolDataset: () => request<EolDatasetInfo>('GET', '/api/eol/dataset'),
+  createEolControl: (assetId: string, input: EolControlCreate) => request<EolControl>('POST', `/api/assets/${enc(assetId)}/eol/controls`, { json: input }),
+  retireEolControl: (assetId: string, id: string, reason: string) => request<EolControl>('POST', `/api/assets/${enc(assetId)}/eol/controls/${enc(id)}/retire`, { json: { reason } }),
+  syncEolDataset: (url?: string) => request<EolDatasetLoad>('POST', '/api/eol/dataset/sync', { query: { url } }),
+  loadEolDataset: (file: File) => request<EolDatasetLoad>('POST', '/api/eol/dataset', { query: { source: file.name }, blob: file, contentType: 'application/json' }),
 
   // --- audit and system
   listAudit: (q: AuditQuery) => request<{ items: AuditRecord[]; nextBeforeSeq: number | null }>('GET', '/api/audit', { query: { ...q } }),
@@ -438,3 +577,24 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+// --- agentless collection over SSH (/api/assets/{id}/ssh-target, /api/ssh/host-keys/scan)
+
+export type { SshCollect, SshTarget };
+/** PUT body: leave the secret out of `auth` to keep the stored one. */
+export type SshTargetInput = z.input<typeof sshTargetInputSchema>;
+export interface ScannedHostKey {
+  type: string;
+  key: string;
+  fingerprint: string;
+  /** What to pin. */
+  line: string;
+}
+
+export const sshApi = {
+  get: (assetId: string) => request<SshTarget>('GET', `/api/assets/${enc(assetId)}/ssh-target`),
+  put: (assetId: string, input: SshTargetInput) => request<SshTarget>('PUT', `/api/assets/${enc(assetId)}/ssh-target`, { json: input }),
+  remove: (assetId: string) => request<void>('DELETE', `/api/assets/${enc(assetId)}/ssh-target`),
+  collect: (assetId: string) => request<SshCollect>('POST', `/api/assets/${enc(assetId)}/ssh-target/collect`),
+  scanHostKeys: (host: string, port: number) => request<{ host: string; port: number; keys: ScannedHostKey[] }>('POST', '/api/ssh/host-keys/scan', { json: { host, port } }),
+};

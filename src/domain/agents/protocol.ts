@@ -131,14 +131,11 @@ export const checkinSchema = z.strictObject({
 export type Checkin = z.infer<typeof checkinSchema>;
 
 export const checkinResponseSchema = z.object({
-  status: z.enum(['accepted', 'duplicate', 'full_required']).describe('full_required: the differences do not apply to what the server holds; send the report again as a full snapshot'),
+  status: z.enum(['accepted', 'duplicate', 'full_required']).describe('accepted: stored, applied shortly after in sequence order; duplicate: this report id was accepted before; full_required: the differences do not build on the last accepted report — send the report again as a full snapshot'),
   seq: z.number().int().describe('The last report the server accepted'),
-  digest: z.string().nullable().describe('Digest of the OS package snapshot the server now holds'),
+  digest: z.string().nullable().describe('Digest of the OS package snapshot after the last accepted report'),
   packages: z.number().int().nullable(),
-  added: z.number().int().nullable(),
-  removed: z.number().int().nullable(),
-  findingsOpened: z.number().int().nullable(),
-  findingsResolved: z.number().int().nullable(),
+  queued: z.number().int().describe("This agent's accepted reports not yet applied"),
   checkinIntervalSeconds: z.number().int(),
 });
 export type CheckinResponse = z.infer<typeof checkinResponseSchema>;

@@ -52,7 +52,7 @@ async function gunzipBody(req: FastifyRequest, _reply: unknown, payload: NodeJS.
 
 const idParams = z.strictObject({ id: z.uuid() });
 
-export function agentRoutes(app: FastifyInstance, db: Db) {
+export function agentRoutes(app: FastifyInstance, db: Db, onAccepted?: () => void) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/api/agent/enrol', {
@@ -73,11 +73,15 @@ export function agentRoutes(app: FastifyInstance, db: Db) {
     preParsing: gunzipBody,
     schema: {
       tags, operationId: 'agentCheckin', summary: 'An agent delivers a report (full snapshot or differences); idempotent by reportId',
-      description: 'Authenticated by the agent credential (Bearer pla_…). The body may be gzip-compressed (Content-Encoding: gzip; at most 32 MiB once decompressed). A report is stored with the asset\'s inventory, its history, host facts and re-matched findings in one transaction. Sending the same reportId again answers "duplicate" without applying anything; differences that do not apply to the stored snapshot answer "full_required". Sequence numbers must grow: an older report with a new id is refused (409).',
+      description: 'Authenticated by the agent credential (Bearer pla_…). The body may be gzip-compressed (Content-Encoding: gzip; at most 32 MiB once decompressed). An accepted report is stored at once and applied shortly after, in sequence order (inventory, its history, host facts and the asset\'s re-match in one transaction). Sending the same reportId again answers "duplicate" without applying anything; differences that do not apply to the stored snapshot answer "full_required". Sequence numbers must grow: an older report with a new id is refused (409).',
       body: checkinSchema,
       response: { 200: checkinResponseSchema, ...errorResponses },
     },
-  }, (req) => checkin(db, ctxOf(req), req.body));
+  }, async (req) => {
+    const res = await checkin(db, ctxOf(req), req.body);
+    if (res.status === 'accepted') onAccepted?.();
+    return res;
+  });
 
   r.get('/api/agents', {
     config: { permission: 'asset:read' },

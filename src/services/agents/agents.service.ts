@@ -36,7 +36,7 @@ function toAgent(r: Row, now = new Date()): Agent {
 export async function resolveAgentCredential(db: Db, credential: string): Promise<Principal | null> {
   if (!credential.startsWith(AGENT_CREDENTIAL_PREFIX)) return null;
   const r = await db.selectFrom('agents').select(['id', 'hostname', 'status']).where('credential_hash', '=', sha256Hex(credential)).executeTakeFirst();
-  if (!r || r.status !== 'active') return null;
+  if (r?.status !== 'active') return null;
   return agentPrincipal(r);
 }
 

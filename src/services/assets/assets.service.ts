@@ -47,7 +47,7 @@ export function toAsset(r: repo.AssetRow): Asset {
     updatedAt: r.updated_at.toISOString(),
     version: r.version,
     lastInventoriedAt: r.last_inventoried_at?.toISOString() ?? null,
-    inventory: inventoryState({ lifecycle: r.lifecycle, businessCriticality: r.business_criticality, tags: r.tags }, r.last_inventoried_at, new Date()),
+    inventory: inventoryState({ lifecycle: r.lifecycle, businessCriticality: r.business_criticality, tags: r.tags, eolUnsupported: r.eol_unsupported }, r.last_inventoried_at, new Date()),
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { packagesFromCycloneDx, packagesFromCycloneDxXml, SbomError } from '../../domain/inventory/cyclonedx.js';
 import { softwareChanges } from '../../domain/inventory/changes.js';
 import { packagesFromSpdx } from '../../domain/inventory/spdx.js';
+import { looksLikeSpdxTagValue, packagesFromSpdxTagValue } from '../../domain/inventory/spdx-tv.js';
 import { DpkgStatusError, installedPackages, parseDpkgStatus } from '../../domain/inventory/dpkg-status.js';
 import { type Inventory, type InventoryPackage, inventorySchema } from '../../domain/inventory/inventory.js';
 import { ECOSYSTEMS } from '../../domain/versions/index.js';
@@ -13,14 +14,18 @@ import { assetInventory } from '../findings/findings.service.js';
 import { type InventorySummary, putInventory } from './inventory.service.js';
 
 /**
- * An inventory from the files people have (INV-2): a host's dpkg status file
- * or a CycloneDX SBOM. A file replaces the asset's packages of the
+ * An inventory from the files people have (INV-2, INV-3): a host's dpkg status
+ * file, a CycloneDX SBOM (JSON, XML) or an SPDX one (JSON, tag-value); the
+ * format is detected when not given. A file replaces the asset's packages of the
  * ecosystems it covers — dpkg status: the deb packages; an SBOM: every
  * ecosystem it lists — and keeps the others, so an SBOM of an application
  * adds to the operating system's packages instead of wiping them.
  */
 export const inventoryFileSchema = z.strictObject({
-  format: z.enum(['dpkg-status', 'cyclonedx', 'spdx']).describe('dpkg-status: /var/lib/dpkg/status; cyclonedx: a CycloneDX SBOM, JSON or XML; spdx: an SPDX 2.x JSON SBOM'),
+  format: z
+    .enum(['dpkg-status', 'cyclonedx', 'spdx'])
+    .optional()
+    .describe('dpkg-status: /var/lib/dpkg/status; cyclonedx: a CycloneDX SBOM, JSON or XML; spdx: an SPDX 2.x SBOM, JSON or tag-value (.spdx); default: detected from the content'),
   content: z.string().min(1).max(32 * 1024 * 1024).describe("The file's text"),
   release: inventorySchema.shape.release.optional().describe("The host's release; default: that of its current inventory"),
   distro: inventorySchema.shape.distro.unwrap().optional(),
@@ -31,7 +36,47 @@ export type InventoryFile = z.infer<typeof inventoryFileSchema>;
 
 type FilePackage = Omit<InventoryPackage, 'ecosystem'> & { ecosystem: string };
 
-function fromFile(f: InventoryFile): { packages: FilePackage[]; covered: Set<string>; skipped: number } {
+type Format = NonNullable<InventoryFile['format']>;
+
+/** The format of a file given without one: by its first characters and, for JSON, its top-level marker. */
+export function detectFormat(content: string): Format | null {
+  const head = content.replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('<')) return 'cyclonedx';
+  if (head.startsWith('{')) {
+    const top = head.slice(0, 4096);
+    if (/"spdxVersion"\s*:/.test(top)) return 'spdx';
+    if (/"bomFormat"\s*:/.test(top)) return 'cyclonedx';
+    try {
+      const doc = JSON.parse(content) as Record<string, unknown>;
+      return 'spdxVersion' in doc ? 'spdx' : 'bomFormat' in doc ? 'cyclonedx' : null;
+    } catch {
+      return null;
+    }
+  }
+  if (looksLikeSpdxTagValue(head)) return 'spdx';
+  if (/^Package\s*:/m.test(head.slice(0, 4096))) return 'dpkg-status';
+  return null;
+}
+
+const sbomInvalid = (err: SbomError) => new ValidationError('The SBOM is not valid; nothing was stored', [{ field: `body.content ${err.where}`, message: err.message.slice(err.where.length + 2) }]);
+
+function fromFile(given: InventoryFile): { packages: FilePackage[]; covered: Set<string>; skipped: number; format: Format } {
+  const format = given.format ?? detectFormat(given.content);
+  if (!format) {
+    throw new ValidationError('The file type could not be recognised; nothing was stored', [
+      { field: 'body.format', message: 'give the format: dpkg-status, cyclonedx (JSON or XML) or spdx (JSON or tag-value)' },
+    ]);
+  }
+  const f = { ...given, format };
+  if (f.format === 'spdx' && !f.content.replace(/^\uFEFF/, '').trimStart().startsWith('{')) {
+    try {
+      const sbom = packagesFromSpdxTagValue(f.content);
+      return { packages: sbom.packages, covered: new Set(sbom.packages.map((p) => p.ecosystem)), skipped: sbom.skipped.length, format };
+    } catch (err) {
+      if (err instanceof SbomError) throw sbomInvalid(err);
+      throw err;
+    }
+  }
   if (f.format === 'dpkg-status') {
     let pkgs: ReturnType<typeof parseDpkgStatus>;
     try {
@@ -41,14 +86,14 @@ function fromFile(f: InventoryFile): { packages: FilePackage[]; covered: Set<str
       throw err;
     }
     const packages = pkgs.map((p): FilePackage => ({ ecosystem: 'deb', name: p.name, version: p.version, arch: p.architecture ?? '', sourceName: p.source, sourceVersion: p.sourceVersion }));
-    return { packages, covered: new Set(['deb']), skipped: 0 };
+    return { packages, covered: new Set(['deb']), skipped: 0, format };
   }
   if (f.format === 'cyclonedx' && f.content.trimStart().startsWith('<')) {
     try {
       const sbom = packagesFromCycloneDxXml(f.content);
-      return { packages: sbom.packages, covered: new Set(sbom.packages.map((p) => p.ecosystem)), skipped: sbom.skipped.length };
+      return { packages: sbom.packages, covered: new Set(sbom.packages.map((p) => p.ecosystem)), skipped: sbom.skipped.length, format };
     } catch (err) {
-      if (err instanceof SbomError) throw new ValidationError('The SBOM is not valid; nothing was stored', [{ field: `body.content ${err.where}`, message: err.message.slice(err.where.length + 2) }]);
+      if (err instanceof SbomError) throw sbomInvalid(err);
       throw err;
     }
   }
@@ -60,15 +105,15 @@ function fromFile(f: InventoryFile): { packages: FilePackage[]; covered: Set<str
   }
   try {
     const sbom = f.format === 'spdx' ? packagesFromSpdx(doc) : packagesFromCycloneDx(doc);
-    return { packages: sbom.packages, covered: new Set(sbom.packages.map((p) => p.ecosystem)), skipped: sbom.skipped.length };
+    return { packages: sbom.packages, covered: new Set(sbom.packages.map((p) => p.ecosystem)), skipped: sbom.skipped.length, format };
   } catch (err) {
-    if (err instanceof SbomError) throw new ValidationError('The SBOM is not valid; nothing was stored', [{ field: `body.content ${err.where}`, message: err.message.slice(err.where.length + 2) }]);
+    if (err instanceof SbomError) throw sbomInvalid(err);
     throw err;
   }
 }
 
 export async function importInventoryFile(db: Db, ctx: Ctx, assetId: string, f: InventoryFile): Promise<InventorySummary & { skipped: number }> {
-  const { packages, covered, skipped } = fromFile(f);
+  const { packages, covered, skipped, format } = fromFile(f);
   const current = await assetInventory(db, ctx, assetId);
   const release = f.release ?? current?.release ?? undefined;
   if (!release) throw new ValidationError('The asset has no inventory yet: give its release', [{ field: 'body.release', message: 'is required for a first inventory' }]);
@@ -77,7 +122,7 @@ export async function importInventoryFile(db: Db, ctx: Ctx, assetId: string, f: 
     .filter((p) => !covered.has(p.ecosystem))
     .map((p) => ({ ecosystem: p.ecosystem, name: p.name, version: p.version, arch: p.arch, sourceName: p.sourceName, sourceVersion: p.sourceVersion }));
   const all = [...kept, ...packages].map(({ ecosystem: e, ...p }) => (e === ecosystem ? p : { ...p, ecosystem: e }));
-  const parsed = inventorySchema.safeParse({ ecosystem, distro: f.distro ?? current?.distro ?? undefined, release, source: f.source ?? f.format, packages: all });
+  const parsed = inventorySchema.safeParse({ ecosystem, distro: f.distro ?? current?.distro ?? undefined, release, source: f.source ?? format, packages: all });
   if (!parsed.success) {
     throw new ValidationError('The file gives packages the inventory cannot hold; nothing was stored', parsed.error.issues.slice(0, 100).map((i) => ({ field: `packages.${i.path.slice(1).join('.')}`, message: i.message })));
   }

@@ -3,7 +3,8 @@ import { type Kysely, sql } from 'kysely';
 /**
  * Host agents (issue #4): one-time enrolment tokens, agents with their own
  * revocable credential, the reports they delivered (the idempotency record:
- * a report id is accepted once), and the host facts they last reported.
+ * a report id is accepted once; accepted reports wait here, compressed, until
+ * they are applied in order), and the host facts they last reported.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create table agent_enrolment_tokens (
@@ -35,7 +36,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     last_ip text,
     last_seq bigint not null default 0,
     reports bigint not null default 0,
-    full_required boolean not null default true
+    full_required boolean not null default true,
+    last_digest text
   )`.execute(db);
   await sql`create index agents_asset_idx on agents (asset_id)`.execute(db);
   await sql`create table agent_reports (
@@ -45,12 +47,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     kind text not null check (kind in ('full', 'diff')),
     collected_at timestamptz not null,
     received_at timestamptz not null default now(),
-    packages integer not null,
-    added integer not null,
-    removed integer not null,
+    status text not null default 'queued' check (status in ('queued', 'applied', 'needs_full', 'failed')),
+    payload bytea,
+    attempts integer not null default 0,
+    error text,
+    applied_at timestamptz,
+    packages integer,
+    added integer,
+    removed integer,
     primary key (agent_id, report_id)
   )`.execute(db);
   await sql`create unique index agent_reports_seq_idx on agent_reports (agent_id, seq)`.execute(db);
+  await sql`create index agent_reports_queued_idx on agent_reports (received_at) where status = 'queued'`.execute(db);
   await sql`create table asset_host_facts (
     asset_id uuid primary key references assets (id),
     machine_id text,

@@ -6,6 +6,8 @@ import * as m0004 from './0004_register.js';
 import * as m0005 from './0005_match_seen.js';
 import * as m0006 from './0006_compact_findings.js';
 import * as m0007 from './0007_agents.js';
+import * as m0008 from './0008_eol.js';
+import * as m0009 from './0009_ssh_targets.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0005_match_seen': m0005,
   '0006_compact_findings': m0006,
   '0007_agents': m0007,
+  '0008_eol': m0008,
+  '0009_ssh_targets': m0009,
 };

@@ -5,6 +5,9 @@ import { Badge, Diff, ErrorBanner, Field, Spinner, useFocusFirstField, useLoad, 
 import { formatTime, label } from '../labels.js';
 import { Link, useTitle } from '../router.js';
 import { StatusBadge } from './Findings.js';
+import { HostFacts } from '../components/HostFacts.js';
+import { EolPanel } from '../components/EolPanel.js';
+import { SshPanel } from './ssh/SshPanel.js';
 
 export function AssetDetailPage({ id }: { id: string }) {
   const { can } = useSession();
@@ -95,7 +98,10 @@ export function AssetDetailPage({ id }: { id: string }) {
       </div>
 
       <AssetFindings assetId={a.id} />
+      <HostFacts assetId={a.id} />
       <InstalledSoftware assetId={a.id} canUpload={can('asset:write') || can('asset:write_own')} onChanged={() => setUploads((n) => n + 1)} />
+      <EolPanel assetId={a.id} refresh={`${a.version}-${uploads}`} />
+      <SshPanel assetId={a.id} onCollected={() => { asset.reload(); setUploads((n) => n + 1); }} />
       <SoftwareChanges assetId={a.id} uploads={uploads} />
 
       {can('audit:read') && (
@@ -384,7 +390,7 @@ function InventoryUpload({ assetId, release, onDone }: { assetId: string; releas
           <select {...p} value={format} onChange={(e) => setFormat(e.target.value as typeof format)}>
             <option value="dpkg-status">dpkg status (/var/lib/dpkg/status)</option>
             <option value="cyclonedx">CycloneDX SBOM (JSON)</option>
-            <option value="spdx">SPDX SBOM (JSON)</option>
+            <option value="spdx">SPDX SBOM (JSON or tag-value)</option>
           </select>
         )}
       </Field>
