@@ -117,9 +117,22 @@ describe.skipIf(!!SKIP)(SKIP || 'SSH collection against a real sshd', () => {
     const tg = (await api('GET', `/api/assets/${id}/ssh-target`)).json();
     expect(tg.lastCollection).toMatchObject({ status: 'succeeded', errorKind: null, error: null, result: { packages: 4 } });
     expect(tg.lastCollection.lastSuccessAt).toBe(tg.lastCollection.at);
+    expect((await api('GET', `/api/assets/${id}/agent`)).json().facts).toMatchObject({ machineId: 'ab'.repeat(16), source: 'ssh', os: { id: 'debian' } });
     // Again: nothing changed, nothing new in the trail.
     expect((await collect(id)).result).toMatchObject({ unchanged: true, packages: 4 });
     expect(await auditOf(id, 'inventory.update')).toHaveLength(1);
+  });
+
+  it('replaces only the OS packages: application components from an SBOM stay', async () => {
+    const id = await newAsset('ssh-sbom');
+    const sbom = { bomFormat: 'CycloneDX', specVersion: '1.5', components: [{ type: 'library', name: 'lodash', version: '4.17.20', purl: 'pkg:npm/lodash@4.17.20' }] };
+    const imp = await api('POST', `/api/assets/${id}/inventory/import`, { format: 'cyclonedx', release: 'bookworm', content: JSON.stringify(sbom) });
+    expect(imp.statusCode, imp.body).toBe(200);
+    await put(id, target());
+    expect((await collect(id)).status).toBe('succeeded');
+    const names = (await inventoryOf(id)).packages.map((p: { name: string; ecosystem: string }) => `${p.ecosystem} ${p.name}`);
+    expect(names).toContain('npm lodash');
+    expect(names.filter((n: string) => n.startsWith('deb '))).toHaveLength(4);
   });
 
   it('a fingerprint pin is enough: the offered key is taken only because its fingerprint is pinned (and a CRLF key is read)', async () => {
@@ -173,6 +186,9 @@ describe.skipIf(!!SKIP)(SKIP || 'SSH collection against a real sshd', () => {
       expect(keysOf(await inventoryOf(id))).toEqual(before);
       expect(before.length).toBeGreaterThan(50);
       expect(r.result.kernel).toBe(os.release());
+      // The host facts reach the asset page as an agent's do.
+      const facts = (await api('GET', `/api/assets/${id}/agent`)).json().facts;
+      expect(facts).toMatchObject({ kernel: os.release(), source: 'ssh' });
       return;
     }
   });

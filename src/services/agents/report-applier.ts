@@ -11,8 +11,8 @@ import { storeHostFacts } from './facts.js';
 
 type OsPkg = Omit<InventoryPackage, 'ecosystem'>;
 
-/** The asset's stored packages: those of the OS ecosystem (what the agent reports) and the rest (from SBOMs), kept. */
-async function storedPackages(tx: Tx, assetId: string, osEcosystem: string): Promise<{ os: OsPkg[]; others: InventoryPackage[] }> {
+/** The asset's stored packages: those of the OS ecosystem (what an agent or SSH collection reports) and the rest (from SBOMs), kept. */
+export async function storedPackages(tx: Tx, assetId: string, osEcosystem: string): Promise<{ os: OsPkg[]; others: InventoryPackage[] }> {
   const inv = await tx.selectFrom('asset_inventories').select('package_ids').where('asset_id', '=', assetId).executeTakeFirst();
   if (!inv || inv.package_ids.length === 0) return { os: [], others: [] };
   const rows = await tx

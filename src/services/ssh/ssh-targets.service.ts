@@ -18,6 +18,9 @@ import { checkOwnScope, WRITE } from '../assets/assets.service.js';
 import * as audit from '../audit/audit.service.js';
 import { authorize, authorizeAny, type Ctx } from '../context.js';
 import { applyInventory, inventoryProblems } from '../inventory/inventory.service.js';
+import { hostFactsSchema } from '../../domain/agents/protocol.js';
+import { storeHostFacts } from '../agents/facts.js';
+import { storedPackages } from '../agents/report-applier.js';
 import { engineCache } from '../matching/engine-cache.js';
 import { checkPrivateKey, keyscan } from './openssh.js';
 import { collectOverSsh, RemoteCollectError, type RemoteCollectOptions } from './remote-collect.js';
@@ -256,8 +259,12 @@ async function attempt(deps: SshDeps, ctx: Ctx, row: Row): Promise<SshCollect> {
   const cache = engineCache(db);
   return db.transaction().execute(async (tx) => {
     await assetForWrite(tx, ctx, assetId, true);
-    const summary = await applyInventory(tx, cache, ctx, assetId, collection.inventory, { collectedAt: at });
+    // The host's package database is the authority on its OS packages; language packages from SBOMs stay.
+    const { others } = await storedPackages(tx, assetId, collection.inventory.ecosystem);
+    const summary = await applyInventory(tx, cache, ctx, assetId, { ...collection.inventory, packages: [...collection.inventory.packages, ...others] }, { collectedAt: at });
     const f = collection.facts;
+    const facts = hostFactsSchema.safeParse(f);
+    if (facts.success) await storeHostFacts(tx, ctx, assetId, facts.data, 'ssh', at);
     const result: SshCollectionResult = {
       packages: summary.packages,
       added: summary.added,
