@@ -227,7 +227,7 @@ Description: becomes Architecture: all in the journal
     await expect(collectInventory({ root: mkroot({ 'etc/os-release': DEBIAN }) })).rejects.toThrow(/no package database found/);
   });
 
-  it.runIf(process.env['PATCHLOOP_TEST_DEBOOTSTRAP'] === '1')('a Debian minbase root made by debootstrap (PATCHLOOP_TEST_DEBOOTSTRAP=1)', { timeout: 900_000 }, async (ctx) => {
+  it.runIf(process.env['PATCHLOOP_TEST_DEBOOTSTRAP'] === '1')('a Debian minbase root made by debootstrap (PATCHLOOP_TEST_DEBOOTSTRAP=1; .ci/run sets it)', { timeout: 900_000 }, async (ctx) => {
     ctx.skip(!!noDpkg, noDpkg || '');
     if (!fs.existsSync('/usr/sbin/debootstrap')) throw new Error('PATCHLOOP_TEST_DEBOOTSTRAP=1 needs /usr/sbin/debootstrap (apt-get install debootstrap)');
     const codename = /^VERSION_CODENAME=(\S+)/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'bookworm';
