@@ -104,7 +104,7 @@ function EolBody({ e, canWrite, onChanged }: { e: AssetEol; canWrite: boolean; o
       </p>
       <h3>Compensating controls</h3>
       {e.needsControl && (
-        <p role="status">
+        <p>
           <Badge kind="warn">No active compensating control</Badge> <span className="muted">An unsupported system needs one (LEG-2).</span>
         </p>
       )}
