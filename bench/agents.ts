@@ -2,7 +2,6 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +11,7 @@ import { parseDebianTracker } from '../src/domain/feeds/debian-tracker.js';
 import { createEnrolmentToken } from '../src/services/agents/enrolment.service.js';
 import { migrate, openPostgres } from '../src/storage/db.js';
 import { seedAdvisories } from './matching.js';
+import { freePort } from '../test/support/net.js';
 import { buildFleet, type Fleet } from './support/fleet.js';
 import { createDatabase, dropDatabase, machine } from './support/machine.js';
 import { ms, summarise } from './support/stats.js';
@@ -42,14 +42,6 @@ export interface AgentsBenchOptions {
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const agentPool = new http.Agent({ keepAlive: true, maxSockets: 256 });
 

@@ -8,7 +8,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { loadConfig } from '../../src/lib/config.js';
 import { applyQueuedReports } from '../../src/services/agents/report-applier.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { freshDatabase, onPostgres } from '../support/db.js';
+import { freePort } from '../support/net.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-agent-e2e-'));
@@ -52,14 +52,6 @@ function cli(args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function healthy(): Promise<boolean> {
   return new Promise((resolve) => {

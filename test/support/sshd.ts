@@ -17,9 +17,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -103,16 +103,6 @@ export function strangerKey(): string {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startSshd(sshd: string): Promise<TestSshd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchloop-sshd-'));

@@ -3,34 +3,13 @@ import type { Logger } from 'pino';
 import { applyDiff, DiffError, type HostFactsReport, type Report, snapshotDigest } from '../../domain/agents/protocol.js';
 import { agentPrincipal } from '../../domain/auth/principal.js';
 import type { Inventory, InventoryPackage } from '../../domain/inventory/inventory.js';
-import type { Db, Tx } from '../../storage/db.js';
+import type { Db } from '../../storage/db.js';
 import type { Ctx } from '../context.js';
-import { applyInventory } from '../inventory/inventory.service.js';
+import { applyInventory, storedPackages } from '../inventory/inventory.service.js';
 import { engineCache } from '../matching/engine-cache.js';
 import { storeHostFacts } from './facts.js';
 
 type OsPkg = Omit<InventoryPackage, 'ecosystem'>;
-
-/** The asset's stored packages: those of the OS ecosystem (what an agent or SSH collection reports) and the rest (from SBOMs), kept. */
-export async function storedPackages(tx: Tx, assetId: string, osEcosystem: string): Promise<{ os: OsPkg[]; others: InventoryPackage[] }> {
-  const inv = await tx.selectFrom('asset_inventories').select('package_ids').where('asset_id', '=', assetId).executeTakeFirst();
-  if (!inv || inv.package_ids.length === 0) return { os: [], others: [] };
-  const rows = await tx
-    .selectFrom('packages')
-    .select(['ecosystem', 'name', 'version', 'arch', 'source_name', 'source_version', 'purl'])
-    .where('id', '=', (eb) => eb.fn.any(eb.val(inv.package_ids)))
-    .execute();
-  const os: OsPkg[] = [];
-  const others: InventoryPackage[] = [];
-  for (const r of rows) {
-    const p: OsPkg = { name: r.name, version: r.version, arch: r.arch };
-    if (r.source_name !== r.name) p.sourceName = r.source_name;
-    if (r.source_version !== r.version) p.sourceVersion = r.source_version;
-    if (r.ecosystem === osEcosystem) os.push(p);
-    else others.push({ ...p, ecosystem: r.ecosystem as InventoryPackage['ecosystem'], ...(r.purl ? { purl: r.purl } : {}) });
-  }
-  return { os, others };
-}
 
 export interface ApplyCounts {
   applied: number;

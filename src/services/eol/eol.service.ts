@@ -15,16 +15,11 @@ function withDaysLeft(i: EolItem | null, today: string): EolItem | null {
   return { ...i, daysLeft: typeof i.eol === 'string' ? daysBetween(today, i.eol) : null };
 }
 
-export interface AssetEolView {
+/** The asset's evaluation (without its cache horizon) with what the page needs around it. */
+export interface AssetEolView extends Omit<AssetEol, 'validUntil'> {
   assetId: string;
   hostname: string;
   lifecycle: string;
-  state: EolState;
-  risk: RiskClass;
-  riskReason: string;
-  os: EolItem | null;
-  software: EolItem[];
-  unsupportedFrom: string | null;
   /** LEG-2: an unsupported asset must be inventoried more often. */
   monitoring: { inventoryMaxAgeDays: number; raised: boolean };
   controls: Control[];

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Inventory } from '../../domain/inventory/inventory.js';
+import type { Inventory, InventoryPackage } from '../../domain/inventory/inventory.js';
 import { packageKey } from '../../domain/inventory/inventory.js';
 import { validateVersion } from '../../domain/versions/index.js';
 import { sha256Hex } from '../../lib/crypto.js';
@@ -157,4 +157,25 @@ export async function applyInventory(tx: Tx, cache: EngineCache, ctx: Ctx, asset
     return { added: addedIds.length, removed: removedIds.length, unchanged: false, match };
   })();
   return { assetId, packages: inv.packages.length, ...result };
+}
+
+/** The asset's stored packages: those of the OS ecosystem (what an agent or SSH collection reports) and the rest (from SBOMs), kept. */
+export async function storedPackages(tx: Tx, assetId: string, osEcosystem: string): Promise<{ os: Omit<InventoryPackage, 'ecosystem'>[]; others: InventoryPackage[] }> {
+  const inv = await tx.selectFrom('asset_inventories').select('package_ids').where('asset_id', '=', assetId).executeTakeFirst();
+  if (!inv || inv.package_ids.length === 0) return { os: [], others: [] };
+  const rows = await tx
+    .selectFrom('packages')
+    .select(['ecosystem', 'name', 'version', 'arch', 'source_name', 'source_version', 'purl'])
+    .where('id', '=', (eb) => eb.fn.any(eb.val(inv.package_ids)))
+    .execute();
+  const os: Omit<InventoryPackage, 'ecosystem'>[] = [];
+  const others: InventoryPackage[] = [];
+  for (const r of rows) {
+    const p: Omit<InventoryPackage, 'ecosystem'> = { name: r.name, version: r.version, arch: r.arch };
+    if (r.source_name !== r.name) p.sourceName = r.source_name;
+    if (r.source_version !== r.version) p.sourceVersion = r.source_version;
+    if (r.ecosystem === osEcosystem) os.push(p);
+    else others.push({ ...p, ecosystem: r.ecosystem as InventoryPackage['ecosystem'], ...(r.purl ? { purl: r.purl } : {}) });
+  }
+  return { os, others };
 }
