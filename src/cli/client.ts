@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 import tls from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -28,7 +28,7 @@ export interface ApiResponse {
 
 export interface ApiClient {
   readonly via: string;
-  request(method: string, path: string, opts?: { body?: unknown; raw?: string | Buffer; contentType?: string; query?: Record<string, string | undefined> }): Promise<ApiResponse>;
+  request(method: string, path: string, opts?: { body?: unknown; raw?: string | Buffer; stream?: Readable; contentType?: string; query?: Record<string, string | undefined> }): Promise<ApiResponse>;
   close(): Promise<void>;
   /** The database, when the CLI opened it itself (backup, worker-less jobs). */
   readonly database?: Database;
@@ -58,7 +58,9 @@ function wrap(status: number, headers: Record<string, any>, bytes: Buffer): ApiR
   return { status, headers, body, bytes, json: () => (body ? JSON.parse(body) : null) };
 }
 
-function encode(opts: { body?: unknown; raw?: string | Buffer; contentType?: string } = {}) {
+/** A stream (a scanner report of hundreds of MB) is sent as it is read, never held whole. */
+function encode(opts: { body?: unknown; raw?: string | Buffer; stream?: Readable; contentType?: string } = {}) {
+  if (opts.stream !== undefined) return { payload: opts.stream, contentType: opts.contentType ?? 'application/octet-stream' };
   if (opts.raw !== undefined) return { payload: opts.raw, contentType: opts.contentType ?? 'text/plain' };
   if (opts.body !== undefined) return { payload: JSON.stringify(opts.body), contentType: 'application/json' };
   return { payload: undefined, contentType: undefined };
@@ -68,7 +70,7 @@ function encode(opts: { body?: unknown; raw?: string | Buffer; contentType?: str
  * HTTPS to the local server, trusting exactly the certificate it announced in the data directory: the connection is
  * handed to the request only after the fingerprint matched, so nothing (the operator token least) is sent before.
  */
-function pinnedRequest(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, certSha256: string): Promise<ApiResponse> {
+function pinnedRequest(url: string, method: string, headers: Record<string, string>, body: string | Buffer | Readable | undefined, certSha256: string): Promise<ApiResponse> {
   const agent = new https.Agent({ keepAlive: false });
   const create = (options: tls.ConnectionOptions, done: (err: Error | null, socket?: Duplex) => void) => {
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
@@ -92,7 +94,8 @@ function pinnedRequest(url: string, method: string, headers: Record<string, stri
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    if (body instanceof Readable) body.on('error', reject).pipe(req);
+    else req.end(body);
   });
 }
 
@@ -108,8 +111,9 @@ export function httpClient(baseUrl: string, token: string, via: string, certSha2
       const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}${queryString(opts.query)}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) },
-        body: typeof payload === 'string' || payload === undefined ? payload : new Uint8Array(payload),
-      });
+        body: typeof payload === 'string' || payload === undefined ? payload : payload instanceof Readable ? (payload as unknown as BodyInit) : new Uint8Array(payload),
+        ...(payload instanceof Readable ? { duplex: 'half' } : {}),
+      } as RequestInit);
       return wrap(res.status, Object.fromEntries(res.headers.entries()), Buffer.from(await res.arrayBuffer()));
     },
     async close() {},

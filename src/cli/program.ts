@@ -16,6 +16,7 @@ import { assetCommands } from './assets.js';
 import { feedCommands } from './feeds.js';
 import { eolCommands } from './eol.js';
 import { findingCommands } from './findings.js';
+import { importCommands } from './imports.js';
 import { inventoryCommands } from './inventory.js';
 import { scanCommands } from './scan.js';
 import { sshCommands } from './ssh.js';
@@ -279,6 +280,7 @@ export function buildProgram(): Command {
   agentCommands(program, fail);
   agentAdminCommands(program, run);
   findingCommands(program, run);
+  importCommands(program, run);
   inventoryCommands(program, run);
   versionCommands(program);
   feedCommands(program, run);

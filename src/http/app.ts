@@ -19,6 +19,7 @@ import { agentRoutes } from './routes/agents.js';
 import { assetRoutes } from './routes/assets.js';
 import { auditRoutes } from './routes/audit.js';
 import { feedRoutes } from './routes/feeds.js';
+import { scanImportRoutes } from './routes/scan-imports.js';
 import { eolRoutes } from './routes/eol.js';
 import { findingRoutes } from './routes/findings.js';
 import { inventoryRoutes } from './routes/inventory.js';
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   inventoryRoutes(app, database.db);
   versionRoutes(app);
   feedRoutes(app, database.db);
+  scanImportRoutes(app, database.db, config.importLimitBytes);
   eolRoutes(app, database.db);
   vulnerabilityRoutes(app, database.db);
   sshRoutes(app, database.db, config);

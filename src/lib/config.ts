@@ -23,6 +23,8 @@ const envSchema = z.object({
   PATCHLOOP_SECURE_COOKIES: bool.optional(),
   PATCHLOOP_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   PATCHLOOP_BODY_LIMIT_MB: z.coerce.number().positive().max(1024).default(10),
+  /** Largest scanner report accepted (read as a stream, so memory does not grow with it). */
+  PATCHLOOP_IMPORT_LIMIT_MB: z.coerce.number().positive().max(65536).default(2048),
   PATCHLOOP_JOBS_IN_SERVER: bool.default(true),
   PATCHLOOP_TRUST_PROXY: bool.default(false),
   PATCHLOOP_FEED_SYNC: z
@@ -52,6 +54,7 @@ export interface Config {
   readonly secureCookies: boolean;
   readonly sessionHours: number;
   readonly bodyLimitBytes: number;
+  readonly importLimitBytes: number;
   readonly jobsInServer: boolean;
   readonly trustProxy: boolean;
   /** Cron (UTC) of the daily feed sync, or null when off (offline sites import files instead). */
@@ -105,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secureCookies: e.PATCHLOOP_SECURE_COOKIES ?? publicUrl.startsWith('https://'),
     sessionHours: e.PATCHLOOP_SESSION_HOURS,
     bodyLimitBytes: Math.floor(e.PATCHLOOP_BODY_LIMIT_MB * 1024 * 1024),
+    importLimitBytes: Math.floor(e.PATCHLOOP_IMPORT_LIMIT_MB * 1024 * 1024),
     jobsInServer: e.PATCHLOOP_JOBS_IN_SERVER,
     trustProxy: e.PATCHLOOP_TRUST_PROXY,
     feedSyncCron: e.PATCHLOOP_FEED_SYNC === 'off' ? null : e.PATCHLOOP_FEED_SYNC,

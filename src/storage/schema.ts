@@ -87,6 +87,11 @@ export interface AssetsTable {
   search_text: ColumnType<string, never, never>;
   lifecycle: Generated<string>;
   decommissioned_at: Date | null;
+  /** sha256:… of a container image (assets found by image scans). */
+  image_digest: Generated<string | null>;
+  /** The scan import that found this asset when nobody had registered it. */
+  discovered_import_id: Generated<string | null>;
+  review_required: Generated<boolean>;
   version: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
@@ -213,7 +218,8 @@ export interface FindingsTable {
   asset_id: string;
   vulnerability_num: number;
   name_id: number;
-  package_id: string | number;
+  /** null: a scanner reported it without naming a package (name_id 0). */
+  package_id: string | number | null;
   advisory_id: string | number | null;
   fixed_version: string | null;
   source: Generated<string>;
@@ -398,6 +404,67 @@ export interface EolControlsTable {
   version: Generated<number>;
 }
 
+export interface ScanImportsTable {
+  id: string;
+  format: string;
+  scanner: string;
+  report_name: string | null;
+  file_name: string | null;
+  sha256: string | null;
+  bytes: ColumnType<string | null, number | null, number | null>;
+  scanned_at: Date | null;
+  imported_at: Date;
+  actor_id: string | null;
+  actor_name: string;
+  summary: Json;
+}
+
+export interface FindingEvidenceTable {
+  id: Generated<string>;
+  finding_id: string | number;
+  asset_id: string;
+  source: string;
+  source_key: string;
+  first_seen: Date;
+  last_seen: Date;
+  first_import_id: string | null;
+  last_import_id: string | null;
+  gone_at: Date | null;
+  gone_import_id: string | null;
+  fingerprint: string;
+  title: string | null;
+  severity: string | null;
+  cvss_score: ColumnType<string | null, number | string | null, number | string | null>;
+  cvss_vector: string | null;
+  installed_version: string | null;
+  fixed_version: string | null;
+  location: string | null;
+  output: string | null;
+}
+
+export interface FindingValidationsTable {
+  id: Generated<string>;
+  finding_id: string | number;
+  status: 'false_positive' | 'not_affected';
+  justification: string | null;
+  reason: string;
+  reviewer_id: string | null;
+  reviewer_name: string;
+  at: Date;
+  evidence_fingerprint: string;
+  lifted_at: Date | null;
+  lifted_reason: string | null;
+}
+
+export interface FindingViewsTable {
+  id: string;
+  owner_id: string | null;
+  name: string;
+  query: Json;
+  shared: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
   agent_enrolment_tokens: AgentEnrolmentTokensTable;
   agents: AgentsTable;
@@ -413,6 +480,10 @@ export interface DB {
   asset_inventories: AssetInventoriesTable;
   findings: FindingsTable;
   finding_events: FindingEventsTable;
+  finding_evidence: FindingEvidenceTable;
+  finding_validations: FindingValidationsTable;
+  finding_views: FindingViewsTable;
+  scan_imports: ScanImportsTable;
   match_runs: MatchRunsTable;
   users: UsersTable;
   teams: TeamsTable;

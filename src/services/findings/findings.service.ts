@@ -18,14 +18,15 @@ function toFinding(r: Record<string, any>) {
     id: String(r.id),
     asset: { id: r.asset_id as string, hostname: r.hostname as string },
     vulnerabilityId: r.vulnerability_id as string,
-    ecosystem: r.ecosystem as string,
-    package: r.package_name as string,
-    arch: r.package_arch as string,
-    installedVersion: r.installed_version as string,
+    // null: a scanner reported it without naming a package (a network check).
+    ecosystem: r.ecosystem as string | null,
+    package: r.package_name as string | null,
+    arch: r.package_arch as string | null,
+    installedVersion: r.installed_version as string | null,
     sourcePackage: r.source_package as string | null,
     sourceVersion: r.source_version as string | null,
     fixedVersion: r.fixed_version as string | null,
-    rule: (r.fixed_version === null ? 'no_fix_available' : 'source_version_below_fixed') as string,
+    rule: (r.source !== 'engine' ? 'reported_by_scanner' : r.fixed_version === null ? 'no_fix_available' : 'source_version_below_fixed') as string,
     source: r.source as string,
     status: r.status as string,
     // No foreign key: a withdrawn advisory leaves the id behind without its row.
@@ -44,7 +45,7 @@ function base(db: Db) {
     .innerJoin('assets as a', 'a.id', 'f.asset_id')
     .leftJoin('advisories as adv', 'adv.id', 'f.advisory_id')
     .leftJoin('asset_inventories as ai', 'ai.asset_id', 'f.asset_id')
-    .innerJoin('packages as p', 'p.id', 'f.package_id')
+    .leftJoin('packages as p', 'p.id', 'f.package_id')
     .innerJoin('vulnerabilities as v', 'v.num', 'f.vulnerability_num')
     .selectAll('f')
     .select('v.id as vulnerability_id')

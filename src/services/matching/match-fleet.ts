@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Resolution } from '../../domain/matching/lifecycle.js';
 import type { Tx } from '../../storage/db.js';
 import type { EngineCache } from './engine-cache.js';
-import { type FindingEvent, type MatchCounts, reopen, resolve } from './writes.js';
+import { ADOPT, absorbScannerFindings, type FindingEvent, type MatchCounts, reopen, resolve } from './writes.js';
 
 /**
  * Re-matching many assets (a full run, a feed change touching many hosts)
@@ -172,6 +172,11 @@ async function writeBatch(
   await sql`update findings f set package_id = d.package_id, advisory_id = d.advisory_id, fixed_version = d.fixed_version
     from tmp_desired d where ${key} and f.status = 'open' and f.source = 'engine'
       and (f.package_id, f.advisory_id, f.fixed_version) is distinct from (d.package_id, d.advisory_id, d.fixed_version)`.execute(tx);
+  // Findings a scanner reported first become the engine's (writes.ts ADOPT, absorbScannerFindings).
+  const absorbed = await absorbScannerFindings(tx, sql`select * from tmp_desired`);
+  const adopted = await sql`insert into findings (asset_id, vulnerability_num, name_id, package_id, advisory_id, fixed_version, first_seen)
+    select d.*, ${now}::timestamptz from tmp_desired d join findings f on ${key} where f.source <> 'engine'
+    on conflict (asset_id, vulnerability_num, name_id) do update set ${ADOPT}`.execute(tx);
   const opened = await sql`insert into findings (asset_id, vulnerability_num, name_id, package_id, advisory_id, fixed_version, first_seen)
     select d.*, ${now}::timestamptz from tmp_desired d where not exists (select 1 from findings f where ${key})`.execute(tx);
   // Open engine findings of the batch that are no longer found, with what each asset has installed now.
@@ -193,6 +198,7 @@ async function writeBatch(
   result.opened += Number(opened.numAffectedRows ?? 0);
   result.reopened += reopened.length;
   result.resolved += resolvedEvents.length;
-  result.stillOpen += total - Number(opened.numAffectedRows ?? 0) - reopened.length;
+  result.stillOpen += total - Number(opened.numAffectedRows ?? 0) - Number(adopted.numAffectedRows ?? 0) - absorbed - reopened.length;
+  result.opened += Number(adopted.numAffectedRows ?? 0) + absorbed;
   result.events.push(...reopened, ...resolvedEvents);
 }

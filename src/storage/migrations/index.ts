@@ -8,6 +8,7 @@ import * as m0006 from './0006_compact_findings.js';
 import * as m0007 from './0007_agents.js';
 import * as m0008 from './0008_eol.js';
 import * as m0009 from './0009_ssh_targets.js';
+import * as m0010 from './0010_scan_imports.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_agents': m0007,
   '0008_eol': m0008,
   '0009_ssh_targets': m0009,
+  '0010_scan_imports': m0010,
 };
