@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DEFAULT_DATABASE_URL, runAssetsList } from './assets-list.js';
 import { runAgents } from './agents.js';
 import { runMatching } from './matching.js';
+import { runScanImport } from './scan-import.js';
 
 /**
  * Runs every benchmark in bench/ and prints its figures (see docs/benchmarks.md).
@@ -30,6 +31,10 @@ const { values } = parseArgs({
     'rematch-samples': { type: 'string', default: '100' },
     agents: { type: 'string', default: '2000' },
     'window-s': { type: 'string', default: '60' },
+    'nessus-hosts': { type: 'string', default: '2000' },
+    'nessus-findings': { type: 'string', default: '100000' },
+    'trivy-findings': { type: 'string', default: '50000' },
+    'big-mib': { type: 'string', default: '500' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -44,7 +49,7 @@ if (values.help) {
       '  --assets N          assets to load (default 100000)',
       '  --requests N        measured requests at least (default 600)',
       '  --warmup-rounds N   unmeasured rounds first (default 2)',
-      '  --only NAME         run only this benchmark (assets-list, matching, agents)',
+      '  --only NAME         run only this benchmark (assets-list, matching, agents, scan-import)',
       'matching (issue #3):',
       '  --hosts N           simulated Debian 12 hosts for the in-memory full re-evaluation (default 10000)',
       '  --db-hosts N        of which loaded, matched and stored on PostgreSQL end to end (default 500; target stated for 10000)',
@@ -55,6 +60,11 @@ if (values.help) {
       'agents (issue #4, PostgreSQL only):',
       '  --agents N          simulated agents sending a full inventory, then differences (default 2000)',
       '  --window-s N        seconds over which their check-ins arrive (default 60)',
+      'scan-import (issue #5, PostgreSQL only):',
+      '  --nessus-hosts N    hosts in the generated Nessus report (default 2000)',
+      '  --nessus-findings N findings in it (default 100000)',
+      '  --trivy-findings N  findings in the generated Trivy report (default 50000)',
+      '  --big-mib N         size of the large Nessus report for the memory check (default 500; 0 skips it)',
       'PATCHLOOP_BENCH_DATABASE_URL: server to create the benchmark database on',
       '',
     ].join('\n'),
@@ -106,6 +116,21 @@ const benchmarks: { name: string; run: () => Promise<{ ok: boolean }> }[] = [
             keep: values.keep,
             databaseUrl: process.env.PATCHLOOP_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
             fixtures: path.resolve(process.cwd(), '../shared/fixtures/debian-bookworm'),
+          }),
+  },
+  {
+    name: 'scan-import',
+    run: () =>
+      values.embedded
+        ? Promise.resolve({ ok: true })
+        : runScanImport({
+            databaseUrl: process.env.PATCHLOOP_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
+            keep: values.keep,
+            nessusHosts: Number(values['nessus-hosts']),
+            nessusFindings: Number(values['nessus-findings']),
+            trivyFindings: Number(values['trivy-findings']),
+            bigMiB: Number(values['big-mib']),
+            targets: { seconds: 60, rssMiB: 400 },
           }),
   },
 ];

@@ -22,6 +22,8 @@ export interface MergeCounts {
 }
 
 export async function resolveVulnerabilities(tx: Tx, now: Date): Promise<number> {
+  // Temporary tables have no statistics until analysed: without them the planner nests loops over 100,000 rows.
+  await sql`analyze tmp_import`.execute(tx);
   await sql`update tmp_import t set vnum = v.num from vulnerabilities v where v.id = t.vuln_id`.execute(tx);
   await sql`update tmp_import t set vnum = v.num from vulnerability_aliases va join vulnerabilities v on v.id = va.vulnerability_id
     where t.vnum is null and va.alias = t.vuln_id`.execute(tx);
@@ -45,6 +47,7 @@ export async function resolvePackages(tx: Tx): Promise<void> {
       inst as materialized (select ai.asset_id, u.id from asset_inventories ai cross join lateral unnest(ai.package_ids) as u(id)
         where ai.asset_id in (select distinct asset_id from tmp_import where pkg_name is not null))
     select inst.asset_id, cand.ecosystem, cand.name, cand.name_id, cand.id as package_id from inst join cand on cand.id = inst.id`.execute(tx);
+  await sql`analyze tmp_installed`.execute(tx);
   await sql`update tmp_import t set name_id = i.name_id, package_id = i.package_id from tmp_installed i
     where t.name_id is null and i.asset_id = t.asset_id and i.name = t.pkg_name and (t.eco is null or i.ecosystem = t.eco)`.execute(tx);
   // Not installed as far as patchloop knows: a package of its own, under the reported ecosystem.
@@ -89,6 +92,7 @@ export async function writeEvidence(tx: Tx, source: string, importId: string, no
   await sql`create temp table tmp_evidence on commit drop as
     select distinct on (finding_id, source_key) t.*, null::bigint as evidence_id, null::text as old_fingerprint
     from tmp_import t order by finding_id, source_key, row_no desc`.execute(tx);
+  await sql`analyze tmp_evidence`.execute(tx);
   await sql`update tmp_evidence t set evidence_id = e.id, old_fingerprint = e.fingerprint from finding_evidence e
     where e.finding_id = t.finding_id and e.source = ${source} and e.source_key = t.source_key`.execute(tx);
   await sql`update finding_evidence e set last_seen = ${now}, last_import_id = ${importId}::uuid, gone_at = null, gone_import_id = null,
