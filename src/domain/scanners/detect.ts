@@ -47,6 +47,8 @@ function jsonFormat(head: string): ScanFormat | null {
 export function detectFormat(head: string, fileName?: string | null): Detection {
   const text = head.replace(/^\uFEFF/, '').trimStart();
   if (!text) return { format: null, reason: 'the file is empty' };
+  // Trivy's legacy list form prints a bare null when it found nothing.
+  if (/^null\s*$/.test(text)) return { format: 'trivy', reason: 'a JSON null (an empty Trivy report in the legacy form)' };
   if (text.startsWith('<')) {
     const root = xmlRoot(text);
     if (!root) return { format: null, reason: 'an XML file without a root element in its first bytes' };
