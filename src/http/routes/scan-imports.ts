@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -69,14 +70,26 @@ export function scanImportRoutes(app: FastifyInstance, db: Db, maxBytes: number)
         consumes: ['application/octet-stream', 'application/xml', 'application/json', 'text/csv'],
         response: { 200: scanImportSummarySchema, ...errorResponses },
       },
-    }, (req) =>
-      importReport(db, ctxOf(req), {
-        input: (req.body ?? []) as Readable,
-        format: req.query.format ?? null,
-        fileName: req.query.fileName ?? null,
-        csvMapping: req.query.map,
-        maxBytes,
-      }));
+    }, async (req) => {
+      const body = req.body as Readable | undefined;
+      // The importer reads through a pass-through: when it stops early (too large, broken at byte N) the request is
+      // drained rather than destroyed, so the client, still sending, gets the answer instead of a reset connection.
+      const input = new PassThrough({ highWaterMark: 1024 * 1024 });
+      if (body) {
+        body.on('error', (err) => input.destroy(err));
+        body.pipe(input);
+      } else input.end();
+      try {
+        return await importReport(db, ctxOf(req), { input, format: req.query.format ?? null, fileName: req.query.fileName ?? null, csvMapping: req.query.map, maxBytes });
+      } catch (err) {
+        if (body && !body.readableEnded) {
+          body.unpipe(input);
+          body.resume();
+          await finished(body).catch(() => {});
+        }
+        throw err;
+      }
+    });
   });
 
   const r = app.withTypeProvider<ZodTypeProvider>();
