@@ -26,7 +26,9 @@ async function counts() {
     (select count(*)::int from findings) as findings, (select count(*)::int from finding_evidence) as evidence,
     (select count(*)::int from assets) as assets, (select count(*)::int from scan_imports) as imports,
     (select count(*)::int from finding_events) as events`.execute(t.database.db);
-  return r.rows[0];
+  const row = r.rows[0];
+  if (!row) throw new Error('no counts');
+  return row;
 }
 
 const web: NessusHostSpec = {
