@@ -59,9 +59,11 @@ export class AssetResolver {
       [hit(this.byAgent, t.agentId), 'agent'],
       [hit(this.byDigest, t.imageDigest), 'image digest'],
       [hit(this.byFqdn, fqdn), 'fqdn'],
-      [hit(this.byHostname, t.hostname?.toLowerCase()) ?? hit(this.byHostname, fqdn?.split('.')[0]) ?? (t.kind === 'image' ? hit(this.byHostname, imageHostname(t.name)) : null), 'hostname'],
+      [hit(this.byHostname, t.hostname?.toLowerCase()) ?? hit(this.byHostname, fqdn?.split('.')[0]), 'hostname'],
       ...(t.addresses ?? []).map((a): [string | null, MatchedBy] => [hit(this.byAddress, a), 'address']),
     ];
+    // Last, the name an asset created from such a target got (an image reference, an application's path, an address).
+    candidates.push([hit(this.byHostname, hostnameFor(t, null)), 'hostname']);
     for (const [id, by] of candidates) {
       if (!id) continue;
       this.matched.add(id);
