@@ -108,7 +108,13 @@ export interface ReportFinding {
 export interface VexStatement {
   vulnerabilityId: string;
   aliases?: string[];
-  product: { purl?: string | null; name?: string | null; version?: string | null };
+  product: {
+    purl?: string | null;
+    name?: string | null;
+    version?: string | null;
+    /** The statement is about this component only as part of that product (OpenVEX subcomponents, CSAF "A as a component of B"): its purl or name. */
+    within?: string | null;
+  };
   status: VexStatus;
   justification?: VexJustification | null;
   /** Impact statement or action statement. */

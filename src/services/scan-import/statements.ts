@@ -8,7 +8,10 @@ import type { Tx } from '../../storage/db.js';
  * says "CVE-X does not affect product P". Applied to the open findings of
  * that vulnerability on that package (by purl: ecosystem, name and, when the
  * purl has one, version) on every asset, as a validation with the
- * statement's justification and the importer as reviewer. Statements of
+ * statement's justification and the importer as reviewer. A statement about
+ * a component only as part of another product (OpenVEX subcomponents, CSAF
+ * relationships) is not applied: which assets run that product is not known,
+ * and the same package elsewhere may be affected. Statements of
  * other statuses are counted and change nothing: "affected" is what the
  * finding already says, and "fixed" is proven by the installed version.
  */
@@ -29,6 +32,11 @@ export async function applyStatements(
   const rows: { vuln: string; aliases: string; eco: string | null; name: string; version: string | null; justification: string | null; detail: string | null }[] = [];
   for (const s of statements) {
     if (s.status !== 'not_affected') continue;
+    if (s.product.within) {
+      // "Not affected as part of product P": which assets run P is not known here, and the same package elsewhere may well be affected.
+      skip(`VEX statement for ${s.vulnerabilityId}: about a component within another product; not applied to the component everywhere`);
+      continue;
+    }
     let eco: string | null = null;
     let name = s.product.name ?? null;
     let version = s.product.version ?? null;
