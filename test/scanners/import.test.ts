@@ -173,6 +173,20 @@ describe('POST /api/imports', () => {
     expect(ev.rows[0]?.n).toBe(1);
   });
 
+  it('imports a CSV with a column mapping, and names the row of a bad cell', async () => {
+    const csv = 'Asset IP;Vuln;Sev;Pkg;Ver\n10.0.0.12;CVE-2026-3001;High;libxml2;2.9.14\n10.0.0.12;CVE-2026-3002;Low;;\n';
+    const r = await upload(csv, '?format=csv&fileName=export.csv&map=address=Asset IP,vulnerability=Vuln,severity=Sev,package=Pkg,version=Ver');
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ format: 'csv', assets: { reported: 1, matched: 1, matchedBy: { address: 1 } }, findings: { reported: 2, new: 2 } });
+    const bad = await upload('Asset IP;Vuln;Sev\n10.0.0.12;CVE-2026-3003;High\n10.0.0.12;CVE-2026-3004;Dreadful\n', '?format=csv&map=address=Asset IP,vulnerability=Vuln,severity=Sev');
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().detail).toMatch(/row 3/);
+    const unknown = await upload(csv, '?format=csv&map=address=No Such Column,vulnerability=Vuln');
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().detail).toMatch(/No Such Column/);
+    expect((await call(t.app, token, 'GET', '/api/findings?vulnerabilityId=CVE-2026-3003')).json().items).toHaveLength(0);
+  });
+
   it('needs asset:import', async () => {
     const { token: auditor } = await userWithToken(t.database, 'auditor', 'scan-auditor');
     const r = await t.app.inject({ method: 'POST', url: '/api/imports', headers: { ...bearer(auditor), 'content-type': 'application/octet-stream' }, payload: nessusXml([db1]) });
