@@ -111,7 +111,7 @@ export function httpClient(baseUrl: string, token: string, via: string, certSha2
       const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}${queryString(opts.query)}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) },
-        body: typeof payload === 'string' || payload === undefined ? payload : payload instanceof Readable ? (payload as unknown as BodyInit) : new Uint8Array(payload),
+        body: typeof payload === 'string' || payload === undefined ? payload : payload instanceof Readable ? (payload as unknown as Uint8Array) : new Uint8Array(payload),
         ...(payload instanceof Readable ? { duplex: 'half' } : {}),
       } as RequestInit);
       return wrap(res.status, Object.fromEntries(res.headers.entries()), Buffer.from(await res.arrayBuffer()));

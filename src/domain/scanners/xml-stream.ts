@@ -215,7 +215,7 @@ export async function readXml<U>(input: ReportInput, spec: XmlSpec, handler: Xml
  * failing a whole import over one odd byte in a banner.
  */
 class XmlDecoder {
-  private decoder: TextDecoder | null = null;
+  private decoder: InstanceType<typeof TextDecoder> | null = null;
   private head: Uint8Array[] = [];
   private headLength = 0;
 

@@ -11,6 +11,8 @@ import type { Tx } from '../../storage/db.js';
  * for the import's transaction only.
  */
 const BATCH = 5_000;
+/** …or fewer, when their text is long (plugin outputs): a batch is one query whose parameters the driver holds as text. */
+const BATCH_BYTES = 4 * 1024 * 1024;
 /** Longest output kept as evidence; the rest is cut (the fingerprint still covers all of it). */
 const MAX_OUTPUT = 16 * 1024;
 
@@ -39,6 +41,7 @@ type Column = (typeof COLUMNS)[number][0];
 export class Stage {
   private buffer: Record<Column, (string | number | null)[]> = Stage.empty();
   private pending = 0;
+  private pendingBytes = 0;
   rows = 0;
 
   private constructor(private readonly tx: Tx) {}
@@ -78,7 +81,8 @@ export class Stage {
     b.vex_justification.push(f.vex?.justification ?? null);
     b.vex_detail.push(f.vex?.detail?.slice(0, 4000) ?? null);
     this.rows++;
-    if (++this.pending >= BATCH) await this.flush();
+    this.pendingBytes += (output?.length ?? 0) + (f.title?.length ?? 0) + 200;
+    if (++this.pending >= BATCH || this.pendingBytes >= BATCH_BYTES) await this.flush();
   }
 
   async flush(): Promise<void> {
@@ -89,5 +93,6 @@ export class Stage {
       select * from unnest(${sql.join(arrays)})`.execute(this.tx);
     this.buffer = Stage.empty();
     this.pending = 0;
+    this.pendingBytes = 0;
   }
 }
