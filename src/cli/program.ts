@@ -17,6 +17,7 @@ import { feedCommands } from './feeds.js';
 import { eolCommands } from './eol.js';
 import { findingCommands } from './findings.js';
 import { importCommands } from './imports.js';
+import { validationCommands } from './validation.js';
 import { inventoryCommands } from './inventory.js';
 import { scanCommands } from './scan.js';
 import { sshCommands } from './ssh.js';
@@ -280,6 +281,7 @@ export function buildProgram(): Command {
   agentCommands(program, fail);
   agentAdminCommands(program, run);
   findingCommands(program, run);
+  validationCommands(program, run);
   importCommands(program, run);
   inventoryCommands(program, run);
   versionCommands(program);

@@ -22,6 +22,7 @@ import { feedRoutes } from './routes/feeds.js';
 import { scanImportRoutes } from './routes/scan-imports.js';
 import { eolRoutes } from './routes/eol.js';
 import { findingRoutes } from './routes/findings.js';
+import { findingValidationRoutes } from './routes/finding-validation.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { authRoutes } from './routes/auth.js';
 import { oidcRoutes, type OidcClient } from './routes/oidc.js';
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     : null;
   findingRoutes(app, database.db, enqueueRun);
+  findingValidationRoutes(app, database.db);
   inventoryRoutes(app, database.db);
   versionRoutes(app);
   feedRoutes(app, database.db);

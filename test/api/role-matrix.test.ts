@@ -37,6 +37,8 @@ const REGISTER_KEEPERS = ['admin', 'security_analyst'] as const satisfies readon
 /** Roles that manage their own API tokens; the auditor is read-only even there, the agent is a machine. */
 const TOKEN_OWNERS = ['admin', 'security_analyst', 'system_owner', 'change_approver'] as const satisfies readonly Role[];
 const ADMIN = ['admin'] as const satisfies readonly Role[];
+/** Mark findings false positive / not affected and lift such marks (VUL-6): an analyst's judgement. */
+const VALIDATORS = ['admin', 'security_analyst'] as const satisfies readonly Role[];
 
 interface Fixtures {
   assetId: string;
@@ -177,6 +179,20 @@ const EXPECTED: Record<string, Rule> = {
   'GET /api/findings': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings?limit=5' }) },
   // Finding ids are digits: a made-up one is a number no finding has.
   'GET /api/findings/:id': { access: HUMANS, ok: [200], request: (_f, id) => ({ url: `/api/findings/${/^\d+$/.test(id) ? id : '900000000001'}` }) },
+  // Validation of findings (VUL-6): the matrix has no finding, so an allowed caller gets 422 (no such finding) or 404.
+  'POST /api/findings/validation': {
+    access: VALIDATORS, ok: [422],
+    request: () => ({ url: '/api/findings/validation', body: { findingIds: ['900000000001'], status: 'not_affected', justification: 'component_not_present', reason: 'matrix' } }),
+  },
+  'DELETE /api/findings/:id/validation': {
+    access: VALIDATORS, ok: [404],
+    request: (_f, id) => ({ url: `/api/findings/${/^\d+$/.test(id) ? id : '900000000001'}/validation`, body: { reason: 'matrix' } }),
+  },
+  'GET /api/findings/vex': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/vex?format=openvex' }) },
+  // Scanner imports (issue #5): an empty Trivy report imports cleanly.
+  'POST /api/imports': { access: REGISTER_KEEPERS, ok: [200], request: () => ({ url: '/api/imports', body: { SchemaVersion: 2, ArtifactName: 'matrix-app', Results: [] } }) },
+  'GET /api/imports': { access: HUMANS, ok: [200], request: () => ({ url: '/api/imports' }) },
+  'GET /api/imports/:id': { access: HUMANS, ok: [404], request: (_f, id) => ({ url: `/api/imports/${id}` }) },
   'POST /api/matching/runs': { access: REGISTER_KEEPERS, ok: [202], request: () => ({ url: '/api/matching/runs' }) },
   'GET /api/matching/runs/:id': { access: HUMANS, ok: [200], request: (_f, id) => ({ url: `/api/matching/runs/${id}` }) },
 

@@ -7,6 +7,7 @@ import { AssetDetailPage } from './pages/AssetDetail.js';
 import { AssetFormPage } from './pages/AssetForm.js';
 import { AssetImportPage } from './pages/AssetImport.js';
 import { InventoryImportPage } from './pages/InventoryImport.js';
+import { ScanImportDetailPage, ScanImportPage } from './pages/ScanImport.js';
 import { AssetListPage } from './pages/AssetList.js';
 import { AuditPage } from './pages/Audit.js';
 import { DashboardPage } from './pages/Dashboard.js';
@@ -92,6 +93,7 @@ const NAV: NavItem[] = [
   { to: '/vulnerabilities', label: 'Vulnerabilities', active: (p) => p.startsWith('/vulnerabilities') },
   { to: '/findings', label: 'Findings', active: (p) => p.startsWith('/findings') },
   { to: '/inventory/import', label: 'Inventory import', active: (p) => p.startsWith('/inventory/import') },
+  { to: '/imports', label: 'Import scan', active: (p) => p.startsWith('/imports') },
   { to: '/feeds', label: 'Feeds', active: (p) => p.startsWith('/feeds') },
   { to: '/eol', label: 'End of life', active: (p) => p.startsWith('/eol') },
   { to: '/agents', label: 'Agents', active: (p) => p.startsWith('/agents') },
@@ -117,7 +119,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     }),
     [me, onSignedOut],
   );
-  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings', '/feeds', '/agents'].includes(n.to) || session.can('asset:read')) && (n.to !== '/inventory/import' || session.can('asset:import')));
+  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings', '/feeds', '/agents'].includes(n.to) || session.can('asset:read')) && (n.to !== '/inventory/import' || session.can('asset:import')) && (n.to !== '/imports' || session.can('asset:import')));
 
   return (
     <SessionContext.Provider value={session}>
@@ -163,6 +165,7 @@ function Routes({ path }: { path: string }): ReactNode {
   if (path === '/assets/new') return <AssetFormPage />;
   if (path === '/assets/import') return <AssetImportPage />;
   if (path === '/inventory/import') return <InventoryImportPage />;
+  if (path === '/imports') return <ScanImportPage />;
   let m = match('/assets/:id/edit', path);
   if (m?.id) return <AssetFormPage id={m.id} />;
   m = match('/assets/:id', path);
@@ -173,6 +176,8 @@ function Routes({ path }: { path: string }): ReactNode {
   if (path === '/findings') return <FindingsPage />;
   m = match('/findings/:id', path);
   if (m?.id) return <FindingDetailPage id={m.id} />;
+  m = match('/imports/:id', path);
+  if (m?.id) return <ScanImportDetailPage id={m.id} />;
   if (path === '/feeds') return <FeedsPage />;
   if (path === '/eol') return <EolPage />;
   if (path === '/agents') return <AgentsPage />;

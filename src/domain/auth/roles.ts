@@ -19,6 +19,7 @@ export const PERMISSIONS = [
   'asset:write',
   'asset:write_own',
   'asset:import',
+  'finding:validate',
   'team:read',
   'team:write',
   'user:read',
@@ -33,8 +34,9 @@ export type Permission = (typeof PERMISSIONS)[number];
 const READ_ALL: Permission[] = ['asset:read', 'team:read', 'user:read', 'audit:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: [...READ_ALL, 'asset:write', 'asset:import', 'team:write', 'user:write', 'token:own', 'system:admin'],
-  security_analyst: [...READ_ALL, 'asset:write', 'asset:import', 'token:own'],
+  admin: [...READ_ALL, 'asset:write', 'asset:import', 'finding:validate', 'team:write', 'user:write', 'token:own', 'system:admin'],
+  // Marking a finding false positive or not affected (VUL-6) is an analyst's judgement.
+  security_analyst: [...READ_ALL, 'asset:write', 'asset:import', 'finding:validate', 'token:own'],
   // System owners look after their own systems: they register assets and change
   // those they (or their teams) own; the register as a whole is the analysts'.
   system_owner: [...READ_ALL, 'asset:write_own', 'token:own'],
