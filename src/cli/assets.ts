@@ -5,7 +5,7 @@ import { call } from './client.js';
 import { printJson, table } from './output.js';
 import type { Runner } from './program.js';
 
-const FILTERS = ['q', 'environment', 'systemType', 'department', 'location', 'businessCriticality', 'networkExposure', 'osFamily', 'maintenanceGroup', 'tag', 'ownerTeamId', 'ownerUserId', 'unowned', 'inventory', 'lifecycle'] as const;
+const FILTERS = ['q', 'environment', 'systemType', 'department', 'location', 'businessCriticality', 'networkExposure', 'osFamily', 'maintenanceGroup', 'tag', 'ownerTeamId', 'ownerUserId', 'unowned', 'inventory', 'reviewRequired', 'lifecycle'] as const;
 const FIELD_FLAGS: [string, string][] = [
   ['hostname', 'host name'], ['fqdn', 'fully qualified domain name'], ['ip-addresses', 'addresses, comma-separated'],
   ['os-family', 'linux|windows|macos|bsd|network_os|other'], ['os-name', 'OS name'], ['os-version', 'OS version'],
@@ -99,6 +99,13 @@ export function assetCommands(program: Command, run: Runner) {
       }),
     );
   }
+
+  assets.command('review <id>').description('Confirm an asset a scanner import created (find them with `assets list --review-required true`)').action((id) =>
+    run(async (client) => {
+      const a = await call(client, 'POST', `/api/assets/${encodeURIComponent(id)}/review`);
+      console.log(`${a.hostname} confirmed: no longer flagged for review`);
+    }),
+  );
 
   assets.command('import <file>').description('Import a CSV file: all rows or none ("-" reads stdin)').option('--dry-run', 'validate and count only').option('--json', 'print JSON').action((file, opts) =>
     run(async (client) => {

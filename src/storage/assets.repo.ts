@@ -59,6 +59,7 @@ function applyFilters<Q extends { where: (...a: any[]) => Q }>(q: Q, f: Filters)
     else w(() => sql<boolean>`${sql.ref(`assets.${col}`)} = ${v}`);
   }
   if (f.tag) w(() => sql<boolean>`assets.tags @> array[${f.tag}]::text[]`);
+  if (f.reviewRequired !== undefined) w((eb) => eb('assets.review_required', '=', f.reviewRequired as boolean));
   if (f.unowned === true) w((eb) => eb.and([eb('assets.owner_user_id', 'is', null), eb('assets.owner_team_id', 'is', null)]));
   if (f.unowned === false) w((eb) => eb.or([eb('assets.owner_user_id', 'is not', null), eb('assets.owner_team_id', 'is not', null)]));
   if (f.inventory) w(() => inventoryFilter(f.inventory as NonNullable<Filters['inventory']>));

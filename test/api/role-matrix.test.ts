@@ -163,6 +163,7 @@ const EXPECTED: Record<string, Rule> = {
   'PATCH /api/assets/:id': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [200], realId: (f) => f.assetId, request: (_f, id, n) => ({ url: `/api/assets/${id}`, body: { department: `Dept ${n}` } }) },
   'POST /api/assets/:id/decommission': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/decommission`, body: { reason: 'matrix' } }) },
   'POST /api/assets/:id/reactivate': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/reactivate`, body: { reason: 'matrix' } }) },
+  'POST /api/assets/:id/review': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/review` }) },
   'GET /api/assets/:id/history': { access: HUMANS, ok: [200], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/history` }) },
 
   // inventory, findings, matching

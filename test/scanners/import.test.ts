@@ -82,8 +82,22 @@ describe('POST /api/imports', () => {
     expect(s.assets.createdForReview).toEqual([{ id: expect.any(String), hostname: 'mystery-box' }]);
     const created = (await call(t.app, token, 'GET', `/api/assets/${s.assets.createdForReview[0].id}`)).json();
     expect(created).toMatchObject({ hostname: 'mystery-box', fqdn: 'mystery-box.example.net', ipAddresses: ['10.9.9.9'], tags: ['discovered'] });
-    const review = await sql<{ review_required: boolean; discovered_import_id: string }>`select review_required, discovered_import_id from assets where id = ${created.id}`.execute(t.database.db);
-    expect(review.rows[0]).toEqual({ review_required: true, discovered_import_id: s.importId });
+    expect(created).toMatchObject({ reviewRequired: true, discoveredImportId: s.importId });
+    const toReview = (await call(t.app, token, 'GET', '/api/assets?reviewRequired=true')).json().items;
+    expect(toReview.map((a: { hostname: string }) => a.hostname)).toEqual(['mystery-box']);
+    expect((await call(t.app, token, 'GET', '/api/assets?reviewRequired=false')).json().items.map((a: { hostname: string }) => a.hostname).sort()).toEqual(['db-01', 'web-01']);
+  });
+
+  it('a discovered asset is confirmed explicitly or by editing it, each audited', async () => {
+    const [a] = (await call(t.app, token, 'GET', '/api/assets?reviewRequired=true')).json().items;
+    const confirmed = await call(t.app, token, 'POST', `/api/assets/${a.id}/review`);
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.json()).toMatchObject({ reviewRequired: false, version: a.version + 1 });
+    await sql`update assets set review_required = true where id = ${a.id}`.execute(t.database.db);
+    const edited = await call(t.app, token, 'PATCH', `/api/assets/${a.id}`, { businessCriticality: 'low' });
+    expect(edited.json()).toMatchObject({ reviewRequired: false, businessCriticality: 'low' });
+    const audit = await sql<{ action: string }>`select action from audit_log where entity_id = ${a.id} order by seq`.execute(t.database.db);
+    expect(audit.rows.map((r) => r.action)).toEqual(['asset.review_confirmed', 'asset.update', 'asset.review_confirmed']);
   });
 
   it('the same vulnerability on the same asset and package from the engine and Nessus is one finding with the scan as evidence', async () => {

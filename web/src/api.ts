@@ -134,17 +134,35 @@ export interface VulnQuery {
 
 export interface Finding {
   id: string;
-  asset: { id: string; hostname: string };
+  asset: {
+    id: string;
+    hostname: string;
+    environment: string;
+    systemType: string;
+    department: string | null;
+    businessCriticality: string;
+    networkExposure: string;
+    owner: { type: 'user' | 'team'; id: string; name: string } | null;
+    lifecycle: string;
+  };
   vulnerabilityId: string;
-  ecosystem: string;
-  package: string;
-  arch: string;
-  installedVersion: string;
+  title: string | null;
+  /** The vulnerability's severity, or the strongest one its evidence states (severitySource says which). */
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'none' | null;
+  severitySource: 'vulnerability' | 'evidence' | null;
+  cvssScore: number | null;
+  epss: { score: number; percentile: number | null } | null;
+  kev: Kev | null;
+  ecosystem: string | null;
+  package: string | null;
+  arch: string | null;
+  installedVersion: string | null;
   sourcePackage: string | null;
   sourceVersion: string | null;
   fixedVersion: string | null;
   rule: string;
   source: string;
+  sources: string[];
   status: string;
   advisory: { id: number; feed: string; release: string; package: string; urgency: string | null } | null;
   firstSeen: string;
@@ -152,17 +170,91 @@ export interface Finding {
   resolvedAt: string | null;
 }
 
-export interface FindingDetail extends Finding {
-  history: { at: string; from: string | null; to: string; reason: string; installedVersion: string | null; runId: string | null }[];
+export interface FindingEvidence {
+  id: string;
+  source: string;
+  sourceKey: string;
+  firstSeen: string;
+  lastSeen: string;
+  goneAt: string | null;
+  firstImportId: string | null;
+  lastImportId: string | null;
+  goneImportId: string | null;
+  title: string | null;
+  severity: string | null;
+  cvssScore: number | null;
+  cvssVector: string | null;
+  installedVersion: string | null;
+  fixedVersion: string | null;
+  location: string | null;
+  output: string | null;
 }
 
+export interface FindingHistoryEntry {
+  at: string;
+  kind: 'detected' | 'status' | 'evidence_seen' | 'evidence_gone' | 'validated' | 'validation_lifted';
+  from: string | null;
+  to: string;
+  reason: string;
+  installedVersion: string | null;
+  runId: string | null;
+  source: string | null;
+  actor: string | null;
+}
+
+export interface FindingDetail extends Finding {
+  evidence: FindingEvidence[];
+  imports: { id: string; format: string; scanner: string; fileName: string | null; importedAt: string }[];
+  validation: { id: string; status: string; justification: string | null; reason: string; reviewer: { id: string | null; name: string }; at: string } | null;
+  history: FindingHistoryEntry[];
+}
+
+/** GET /api/findings (and the groups and export) as the client sends it: strings on the wire, several values comma-separated. */
 export interface FindingQuery {
+  status?: string;
+  severity?: string;
+  kev?: 'true' | 'false';
+  epssMin?: string;
+  kevDueBefore?: string;
+  source?: string;
+  department?: string;
+  systemType?: string;
+  environment?: string;
+  owner?: string;
+  networkExposure?: string;
+  businessCriticality?: string;
   assetId?: string;
   vulnerabilityId?: string;
-  status?: 'open' | 'resolved';
   package?: string;
+  q?: string;
+  ids?: string;
+  sort?: string;
+  order?: 'asc' | 'desc';
   limit?: string;
   cursor?: string;
+}
+
+export interface FindingGroup {
+  key: string;
+  label: string;
+  total: number;
+  open: number;
+  assets: number;
+  worstSeverity: string | null;
+  vulnerability: { id: string; title: string | null; cvssScore: number | null; epssScore: number | null; kev: { dateAdded: string; dueDate: string | null } | null } | null;
+  asset: { id: string; hostname: string; environment: string; businessCriticality: string; networkExposure: string } | null;
+  package: { name: string | null; ecosystems: string[] } | null;
+}
+
+export interface FindingView {
+  id: string;
+  name: string;
+  /** The list's query string (status=open&severity=critical). */
+  query: string;
+  shared: boolean;
+  owner: { id: string; name: string } | null;
+  mine: boolean;
+  createdAt: string;
 }
 
 export interface Inventory {
@@ -503,6 +595,7 @@ export const api = {
     request<Asset>('PATCH', `/api/assets/${enc(id)}`, { json: input, headers: version === undefined ? {} : { 'if-match': `"${version}"` } }),
   decommissionAsset: (id: string, reason: string | null) => request<Asset>('POST', `/api/assets/${enc(id)}/decommission`, { json: { reason } }),
   reactivateAsset: (id: string, reason: string | null) => request<Asset>('POST', `/api/assets/${enc(id)}/reactivate`, { json: { reason } }),
+  confirmAssetReview: (id: string) => request<Asset>('POST', `/api/assets/${enc(id)}/review`),
   assetHistory: (id: string) => request<AuditRecord[]>('GET', `/api/assets/${enc(id)}/history`),
   importAssets: (csv: string, dryRun: boolean) =>
     request<ImportSummary>('POST', '/api/assets/import', { query: { dryRun: String(dryRun) }, text: csv, contentType: 'text/csv' }),
@@ -597,4 +690,22 @@ export const sshApi = {
   remove: (assetId: string) => request<void>('DELETE', `/api/assets/${enc(assetId)}/ssh-target`),
   collect: (assetId: string) => request<SshCollect>('POST', `/api/assets/${enc(assetId)}/ssh-target/collect`),
   scanHostKeys: (host: string, port: number) => request<{ host: string; port: number; keys: ScannedHostKey[] }>('POST', '/api/ssh/host-keys/scan', { json: { host, port } }),
+};
+
+// --- the findings register (issue #5 §6): groups, saved views, CSV export, bulk validation
+
+export const registerApi = {
+  groups: (by: 'vulnerability' | 'asset' | 'package', q: FindingQuery) =>
+    request<{ by: string; items: FindingGroup[]; nextCursor: string | null }>('GET', '/api/findings/groups', { query: { ...q, sort: undefined, order: undefined, by } }),
+  /** Link target for the CSV export: the list's filters and sort, every matching finding (or the selection with `ids`). */
+  exportUrl: (q: FindingQuery) => {
+    const { cursor: _c, limit: _l, ...rest } = q;
+    return withQuery('/api/findings/export.csv', { ...rest });
+  },
+  views: () => request<FindingView[]>('GET', '/api/findings/views'),
+  createView: (input: { name: string; query: string; shared: boolean }) => request<FindingView>('POST', '/api/findings/views', { json: input }),
+  deleteView: (id: string) => request<void>('DELETE', `/api/findings/views/${enc(id)}`),
+  /** The validation API (services/findings/validation.service.ts): all the findings or none. */
+  validate: (input: { findingIds: string[]; status: 'false_positive' | 'not_affected'; justification: string | null; reason: string }) =>
+    request<{ validated: number; status: string; findingIds: string[] }>('POST', '/api/findings/validation', { json: input }),
 };

@@ -97,6 +97,9 @@ export const assetSchema = z.object({
   version: z.number().int(),
   lastInventoriedAt: z.string().nullable().describe('When its installed software was last reported (INV-5)'),
   inventory: z.enum(INVENTORY_STATES).nullable().describe('Coverage (INV-5): current, overdue (older than the policy interval, 7 days) or never; null when decommissioned'),
+  reviewRequired: z.boolean().describe('Created by a scanner import (a host or image nobody had registered): confirm it, or edit it, to clear'),
+  discoveredImportId: z.uuid().nullable().describe('The scanner import that found it'),
+  imageDigest: z.string().nullable().describe('sha256:… of a container image'),
 });
 export type Asset = z.infer<typeof assetSchema>;
 
@@ -128,6 +131,7 @@ export const assetListQuerySchema = z.strictObject({
   ownerUserId: z.uuid().optional(),
   unowned: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   inventory: z.enum(['current', 'overdue', 'never', 'missing']).optional().describe('Coverage: missing = overdue or never (INV-5)'),
+  reviewRequired: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('Assets scanner imports created and nobody confirmed yet'),
   lifecycle: z.enum([...LIFECYCLES, 'all']).default('active'),
   sort: z.enum(ASSET_SORT_FIELDS).default('hostname'),
   order: z.enum(['asc', 'desc']).default('asc'),

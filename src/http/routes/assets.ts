@@ -109,6 +109,11 @@ export function assetRoutes(app: FastifyInstance, db: Db) {
     return assets.updateAsset(db, ctxOf(req), req.params.id, req.body, ifMatch ? Number(ifMatch.replace(/"/g, '')) : undefined);
   });
 
+  r.post('/api/assets/:id/review', {
+    config: { permission: ASSET_WRITE },
+    schema: { tags, operationId: 'confirmAssetReview', summary: 'Confirm an asset a scanner import created (clears "review required"; editing it does too)', params: idParams, response: { 200: assetSchema, ...errorResponses } },
+  }, (req) => assets.confirmReview(db, ctxOf(req), req.params.id));
+
   const reasonBody = z.strictObject({ reason: text(1000).nullable().optional() });
   r.post('/api/assets/:id/decommission', {
     config: { permission: ASSET_WRITE },

@@ -48,6 +48,9 @@ export function toAsset(r: repo.AssetRow): Asset {
     version: r.version,
     lastInventoriedAt: r.last_inventoried_at?.toISOString() ?? null,
     inventory: inventoryState({ lifecycle: r.lifecycle, businessCriticality: r.business_criticality, tags: r.tags, eolUnsupported: r.eol_unsupported }, r.last_inventoried_at, new Date()),
+    reviewRequired: r.review_required,
+    discoveredImportId: r.discovered_import_id,
+    imageDigest: r.image_digest,
   };
 }
 
@@ -216,8 +219,30 @@ export async function updateAsset(db: Db, ctx: Ctx, id: string, input: AssetUpda
     const current = await tx.selectFrom('assets').select(['owner_user_id', 'owner_team_id']).where('id', '=', id).executeTakeFirst();
     if (!current) throw new NotFoundError('Asset');
     await checkOwnScope(tx, ctx, current, input);
-    return (await patchAsset(tx, ctx, id, input, { expectedVersion })).asset;
+    const patched = (await patchAsset(tx, ctx, id, input, { expectedVersion })).asset;
+    // A person who edited a discovered asset has looked at it.
+    return patched.reviewRequired ? clearReview(tx, ctx, id) : patched;
   });
+}
+
+/** A discovered asset (created by a scanner import) confirmed as it is. */
+export async function confirmReview(db: Db, ctx: Ctx, id: string): Promise<Asset> {
+  authorizeAny(ctx, WRITE);
+  return db.transaction().execute(async (tx) => {
+    const current = await tx.selectFrom('assets').select(['owner_user_id', 'owner_team_id', 'review_required']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!current) throw new NotFoundError('Asset');
+    await checkOwnScope(tx, ctx, current, {});
+    if (!current.review_required) return toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
+    return clearReview(tx, ctx, id);
+  });
+}
+
+async function clearReview(tx: Tx, ctx: Ctx, id: string): Promise<Asset> {
+  const before = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
+  await tx.updateTable('assets').set({ review_required: false, updated_at: new Date(), version: before.version + 1 }).where('id', '=', id).execute();
+  const after = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
+  await audit.record(tx, ctx, { action: 'asset.review_confirmed', entityType: 'asset', entityId: id, before: snapshot(before), after: snapshot(after) });
+  return after;
 }
 
 /** INV-4: decommissioned assets leave targeting and figures but keep their history. */

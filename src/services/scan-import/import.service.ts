@@ -119,7 +119,7 @@ export async function importReport(db: Db, ctx: Ctx, req: ImportRequest): Promis
   authorize(ctx, 'asset:import');
   const started = Date.now();
   const { head, stream } = await peek(await gunzipped(req.input)).catch((err) => {
-    throw err instanceof ScanFormatError ? new ValidationError(`The file cannot be read: ${err.message}. Nothing was imported.`, [{ field: err.where ?? 'file', message: err.message }]) : err;
+    throw err instanceof ScanFormatError ? new ValidationError(`The file cannot be read: ${err.message.replace(/\.$/, '')}. Nothing was imported.`, [{ field: err.where ?? 'file', message: err.message }]) : err;
   });
   let format = req.format ?? null;
   if (format && !(SCAN_FORMATS as readonly string[]).includes(format)) throw new ValidationError(`Unknown format "${format}"`, [{ field: 'format', message: `must be one of ${SCAN_FORMATS.join(', ')}` }]);
@@ -236,7 +236,7 @@ export async function importReport(db: Db, ctx: Ctx, req: ImportRequest): Promis
     });
   } catch (err) {
     if (err instanceof ScanFormatError) {
-      throw new ValidationError(`The ${format} report cannot be imported: ${err.message}. Nothing was imported.`, [{ field: err.where ?? 'file', message: err.message }]);
+      throw new ValidationError(`The ${format} report cannot be imported: ${err.message.replace(/\.$/, '')}. Nothing was imported.`, [{ field: err.where ?? 'file', message: err.message }]);
     }
     throw err;
   }

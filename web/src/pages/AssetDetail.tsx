@@ -29,6 +29,7 @@ export function AssetDetailPage({ id }: { id: string }) {
         <h1>
           {a.hostname} {a.lifecycle === 'decommissioned' ? <Badge kind="muted">Decommissioned</Badge> : null}
           {a.unowned ? <Badge kind="warn">Unowned</Badge> : null}
+          {a.reviewRequired ? <Badge kind="warn">Needs review</Badge> : null}
         </h1>
         {(can('asset:write') || can('asset:write_own')) && a.lifecycle === 'active' && (
           <div className="actions">
@@ -38,6 +39,8 @@ export function AssetDetailPage({ id }: { id: string }) {
           </div>
         )}
       </div>
+
+      {a.reviewRequired && <ReviewNotice asset={a} canConfirm={can('asset:write') || can('asset:write_own')} onConfirmed={() => asset.reload()} />}
 
       <div className="detail-grid">
         <div className="card">
@@ -460,6 +463,38 @@ function SoftwareChanges({ assetId, uploads }: { assetId: string; uploads: numbe
             </li>
           ))}
         </ul>
+      )}
+    </div>
+  );
+}
+
+/** A host or image a scanner import found and nobody had registered: confirm it as it is, or edit it. */
+function ReviewNotice({ asset, canConfirm, onConfirmed }: { asset: Asset; canConfirm: boolean; onConfirmed: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.confirmAssetReview(asset.id);
+      onConfirmed();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="card notice" role="note" aria-label="Discovered asset">
+      <p>
+        A scanner import{asset.discoveredImportId ? <> (<Link to={`/imports/${asset.discoveredImportId}`}>this one</Link>)</> : null} found this
+        asset; nobody had registered it. Check its owner, criticality and exposure, then confirm it (editing it confirms it too).
+      </p>
+      {error ? <ErrorBanner error={error} /> : null}
+      {canConfirm && (
+        <button type="button" className="primary" onClick={confirm} disabled={busy}>
+          Confirm asset
+        </button>
       )}
     </div>
   );

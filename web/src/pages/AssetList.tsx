@@ -6,7 +6,7 @@ import { Badge, ErrorBanner, SortableHead, Spinner, useLoad, usePagedList, useSe
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES, SYSTEM_TYPES, formatTime, label } from '../labels.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 
-const FILTER_KEYS = ['q', 'environment', 'systemType', 'businessCriticality', 'networkExposure', 'department', 'location', 'ownerTeamId', 'unowned', 'inventory', 'lifecycle', 'sort', 'order'] as const;
+const FILTER_KEYS = ['q', 'environment', 'systemType', 'businessCriticality', 'networkExposure', 'department', 'location', 'ownerTeamId', 'unowned', 'inventory', 'reviewRequired', 'lifecycle', 'sort', 'order'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 
 const COLUMNS: { key: string; label: string; sort?: string }[] = [
@@ -132,6 +132,14 @@ export function AssetListPage() {
           </select>
         </div>
         <div className="field">
+          <label htmlFor="f-review">Review</label>
+          <select id="f-review" value={query.reviewRequired ?? ''} onChange={(e) => setFilter({ reviewRequired: e.target.value || undefined })}>
+            <option value="">All</option>
+            <option value="true">Found by scans, not confirmed</option>
+            <option value="false">Confirmed</option>
+          </select>
+        </div>
+        <div className="field">
           <label htmlFor="f-lifecycle">Lifecycle</label>
           <select id="f-lifecycle" value={query.lifecycle ?? 'active'} onChange={(e) => setFilter({ lifecycle: e.target.value === 'active' ? undefined : e.target.value })}>
             <option value="active">Active</option>
@@ -168,6 +176,12 @@ export function AssetListPage() {
                       <>
                         {' '}
                         <Badge kind="muted">Decommissioned</Badge>
+                      </>
+                    )}
+                    {a.reviewRequired && (
+                      <>
+                        {' '}
+                        <Badge kind="warn">Needs review</Badge>
                       </>
                     )}
                   </td>
