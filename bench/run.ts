@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { DEFAULT_DATABASE_URL, runAssetsList } from './assets-list.js';
 import { runAgents } from './agents.js';
+import { runFindingsList } from './findings-list.js';
 import { runMatching } from './matching.js';
 import { runScanImport } from './scan-import.js';
 
@@ -35,6 +36,11 @@ const { values } = parseArgs({
     'nessus-findings': { type: 'string', default: '100000' },
     'trivy-findings': { type: 'string', default: '50000' },
     'big-mib': { type: 'string', default: '500' },
+    findings: { type: 'string', default: '1000000' },
+    'findings-assets': { type: 'string', default: '10000' },
+    vulnerabilities: { type: 'string', default: '20000' },
+    'findings-rounds': { type: 'string', default: '20' },
+    'findings-database': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -49,7 +55,7 @@ if (values.help) {
       '  --assets N          assets to load (default 100000)',
       '  --requests N        measured requests at least (default 600)',
       '  --warmup-rounds N   unmeasured rounds first (default 2)',
-      '  --only NAME         run only this benchmark (assets-list, matching, agents, scan-import)',
+      '  --only NAME         run only this benchmark (assets-list, matching, agents, scan-import, findings-list)',
       'matching (issue #3):',
       '  --hosts N           simulated Debian 12 hosts for the in-memory full re-evaluation (default 10000)',
       '  --db-hosts N        of which loaded, matched and stored on PostgreSQL end to end (default 500; target stated for 10000)',
@@ -65,6 +71,12 @@ if (values.help) {
       '  --nessus-findings N findings in it (default 100000)',
       '  --trivy-findings N  findings in the generated Trivy report (default 50000)',
       '  --big-mib N         size of the large Nessus report for the memory check (default 500; 0 skips it)',
+      'findings-list (issue #5 §6, PostgreSQL only):',
+      '  --findings N        findings in the register (default 1000000)',
+      '  --findings-assets N assets they are on (default 10000)',
+      '  --vulnerabilities N vulnerabilities (default 20000)',
+      '  --findings-rounds N measured rounds over every scenario (default 20)',
+      '  --findings-database URL  measure on a database an earlier --keep run left (migrated, not rebuilt)',
       'PATCHLOOP_BENCH_DATABASE_URL: server to create the benchmark database on',
       '',
     ].join('\n'),
@@ -131,6 +143,23 @@ const benchmarks: { name: string; run: () => Promise<{ ok: boolean }> }[] = [
             trivyFindings: Number(values['trivy-findings']),
             bigMiB: Number(values['big-mib']),
             targets: { seconds: 60, rssMiB: 400 },
+          }),
+  },
+  {
+    name: 'findings-list',
+    run: () =>
+      values.embedded
+        ? Promise.resolve({ ok: true })
+        : runFindingsList({
+            databaseUrl: process.env.PATCHLOOP_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
+            keep: values.keep,
+            explain: values.explain,
+            findings: Number(values.findings),
+            assets: Number(values['findings-assets']),
+            vulnerabilities: Number(values.vulnerabilities),
+            rounds: Number(values['findings-rounds']),
+            targetP95Ms: 300,
+            reuseUrl: values['findings-database'],
           }),
   },
 ];

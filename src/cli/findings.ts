@@ -77,26 +77,136 @@ export function findingCommands(program: Command, run: Runner) {
       }),
     );
 
-  const findings = program.command('findings').description('The findings register');
+  const findings = program.command('findings').description('The findings register (filter, group, export, one finding in full)');
   findings
     .command('list')
+    .description('Findings, filtered and sorted; --group-by counts them by vulnerability, asset or package; --csv exports every match')
+    .option('--status <list>', 'open, resolved, false_positive, not_affected (comma-separated), or all', 'open')
+    .option('--severity <list>', 'critical, high, medium, low, none (comma-separated)')
+    .option('--kev <bool>', 'true: only CISA KEV vulnerabilities; false: none of them')
+    .option('--epss-min <score>', 'EPSS score at least (0-1)')
+    .option('--kev-due-before <date>', 'CISA KEV due date on or before YYYY-MM-DD')
+    .option('--source <list>', 'engine, nessus, trivy, … (comma-separated): first source or present evidence')
+    .option('--department <name>', "the asset's department")
+    .option('--system-type <type>', "the asset's system type")
+    .option('--environment <env>', "the asset's environment")
+    .option('--owner <id>', "the asset's owning user or team id")
+    .option('--exposure <exposure>', "the asset's network exposure")
+    .option('--criticality <level>', "the asset's business criticality")
     .option('--asset <id>', 'asset id')
-    .option('--vulnerability <id>', 'e.g. CVE-2024-1234')
-    .option('--status <status>', 'open or resolved', 'open')
-    .option('--limit <n>', 'at most', '100')
+    .option('--vulnerability <id>', 'e.g. CVE-2024-1234 (or an alias)')
+    .option('--package <name>', 'package name')
+    .option('--search <text>', 'text in the vulnerability id or title, host name or package')
+    .option('--view <name>', 'start from a saved view (options given here win)')
+    .option('--sort <key>', 'severity, cvss, epss, firstSeen, lastSeen, hostname, vulnerability')
+    .option('--order <dir>', 'asc or desc')
+    .option('--group-by <what>', 'vulnerability, asset or package')
+    .option('--limit <n>', 'at most (a page)', '100')
+    .option('--cursor <cursor>', 'the next page (printed after a full page)')
+    .option('--csv', 'every matching finding as CSV (the export; ignores --limit)')
     .option('--json', 'print JSON')
-    .action((opts) =>
+    .action((opts, cmd: Command) =>
       run(async (client) => {
-        const r = await call(client, 'GET', '/api/findings', { query: { assetId: opts.asset, vulnerabilityId: opts.vulnerability, status: opts.status, limit: opts.limit } });
+        const query: Record<string, string | undefined> = {};
+        if (opts.view) {
+          const views = (await call(client, 'GET', '/api/findings/views')) as { name: string; query: string }[];
+          const view = views.find((v) => v.name.toLowerCase() === String(opts.view).toLowerCase());
+          if (!view) throw new Error(`no saved view named "${opts.view}" (you have: ${views.map((v) => v.name).join(', ') || 'none'})`);
+          for (const [k, v] of new URLSearchParams(view.query)) query[k] = v;
+        }
+        const given: Record<string, string | undefined> = {
+          severity: opts.severity, kev: opts.kev, epssMin: opts.epssMin, kevDueBefore: opts.kevDueBefore, source: opts.source,
+          department: opts.department, systemType: opts.systemType, environment: opts.environment, owner: opts.owner,
+          networkExposure: opts.exposure, businessCriticality: opts.criticality, assetId: opts.asset, vulnerabilityId: opts.vulnerability,
+          package: opts.package, q: opts.search, sort: opts.sort, order: opts.order,
+        };
+        for (const [k, v] of Object.entries(given)) if (v !== undefined) query[k] = v;
+        // A view keeps its own statuses unless --status is given; "all" means any status.
+        if (!opts.view || cmd.getOptionValueSource('status') !== 'default') query.status = opts.status === 'all' ? undefined : opts.status;
+
+        if (opts.csv) return void process.stdout.write(await call<string>(client, 'GET', '/api/findings/export.csv', { query }));
+        if (opts.groupBy) {
+          const { sort: _s, order: _o, ...filters } = query;
+          const r = await call(client, 'GET', '/api/findings/groups', { query: { ...filters, by: opts.groupBy, limit: opts.limit, cursor: opts.cursor } });
+          if (opts.json) return printJson(r);
+          console.log(
+            table(r.items, [
+              { key: 'label', label: opts.groupBy.toUpperCase(), max: 50 },
+              { key: 'worstSeverity', label: 'WORST' },
+              { key: 'open', label: 'OPEN' },
+              { key: 'total', label: 'TOTAL' },
+              { key: 'assets', label: 'ASSETS' },
+            ]),
+          );
+          if (r.nextCursor) console.log(`more: --cursor ${r.nextCursor}`);
+          return;
+        }
+        const r = await call(client, 'GET', '/api/findings', { query: { ...query, limit: opts.limit, cursor: opts.cursor } });
         if (opts.json) return printJson(r.items);
         console.log(
           table(r.items, [
+            { key: 'id', label: 'ID' },
+            { key: 'severity', label: 'SEVERITY' },
             { key: 'vulnerabilityId', label: 'VULNERABILITY' },
             { key: 'asset.hostname', label: 'ASSET' },
             { key: 'package', label: 'PACKAGE', max: 30 },
-            { key: 'installedVersion', label: 'INSTALLED', max: 30 },
-            { key: 'fixedVersion', label: 'FIXED', max: 30 },
+            { key: 'installedVersion', label: 'INSTALLED', max: 24 },
+            { key: 'fixedVersion', label: 'FIXED', max: 24 },
             { key: 'status', label: 'STATUS' },
+            { key: 'sources', label: 'SOURCES', max: 24 },
+          ]),
+        );
+        if (r.nextCursor) console.log(`more: --cursor ${r.nextCursor}`);
+      }),
+    );
+
+  findings
+    .command('show <id>')
+    .description('One finding: what was found, every piece of evidence, the validation in force and the whole history')
+    .option('--json', 'print JSON')
+    .action((id, opts) =>
+      run(async (client) => {
+        const f = await call(client, 'GET', `/api/findings/${encodeURIComponent(id)}`);
+        if (opts.json) return printJson(f);
+        const line = (label: string, value: unknown) => console.log(`${`${label}:`.padEnd(15)}${value === null || value === undefined || value === '' ? '-' : String(value)}`);
+        line('finding', f.id);
+        line('vulnerability', `${f.vulnerabilityId}${f.title ? ` (${f.title})` : ''}`);
+        line('severity', f.severity ? `${f.severity}${f.severitySource === 'evidence' ? ' (from evidence)' : ''}` : null);
+        line('cvss', f.cvssScore);
+        line('epss', f.epss?.score);
+        line('kev', f.kev ? `added ${f.kev.dateAdded}, due ${f.kev.dueDate ?? '-'}` : null);
+        line('asset', `${f.asset.hostname} (${f.asset.id}, ${f.asset.environment})`);
+        line('package', f.package ? `${f.package} ${f.installedVersion ?? ''} (${f.ecosystem ?? '?'})` : null);
+        line('fixed in', f.fixedVersion);
+        line('status', f.status);
+        line('sources', f.sources.join(', '));
+        line('first seen', f.firstSeen);
+        line('last seen', f.lastSeen);
+        if (f.validation) line('validation', `${f.validation.status}${f.validation.justification ? ` (${f.validation.justification})` : ''} by ${f.validation.reviewer.name}: ${f.validation.reason}`);
+        console.log('');
+        console.log('EVIDENCE');
+        console.log(
+          f.evidence.length
+            ? table(f.evidence, [
+                { key: 'source', label: 'SOURCE' },
+                { key: 'sourceKey', label: 'KEY', max: 40 },
+                { key: 'severity', label: 'SEVERITY' },
+                { key: 'installedVersion', label: 'INSTALLED', max: 24 },
+                { key: 'fixedVersion', label: 'FIXED', max: 24 },
+                { key: 'firstSeen', label: 'FIRST SEEN' },
+                { key: 'lastSeen', label: 'LAST SEEN' },
+                { key: 'goneAt', label: 'GONE' },
+              ])
+            : '(none: found by the engine from the installed software)',
+        );
+        console.log('');
+        console.log('HISTORY');
+        console.log(
+          table(f.history, [
+            { key: 'at', label: 'WHEN' },
+            { key: 'kind', label: 'WHAT' },
+            { key: 'to', label: 'TO' },
+            { key: 'reason', label: 'REASON', max: 80 },
           ]),
         );
       }),

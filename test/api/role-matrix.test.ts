@@ -189,6 +189,12 @@ const EXPECTED: Record<string, Rule> = {
     access: VALIDATORS, ok: [404],
     request: (_f, id) => ({ url: `/api/findings/${/^\d+$/.test(id) ? id : '900000000001'}/validation`, body: { reason: 'matrix' } }),
   },
+  'GET /api/findings/groups': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/groups?by=vulnerability' }) },
+  'GET /api/findings/export.csv': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/export.csv?status=open' }) },
+  'GET /api/findings/views': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/views' }) },
+  'POST /api/findings/views': { access: TOKEN_OWNERS, ok: [201], request: (_f, _id, n) => ({ url: '/api/findings/views', body: { name: `matrix ${n}`, query: 'status=open' } }) },
+  'PATCH /api/findings/views/:id': { access: TOKEN_OWNERS, ok: [404], request: (_f, id) => ({ url: `/api/findings/views/${id}`, body: { name: 'renamed' } }) },
+  'DELETE /api/findings/views/:id': { access: TOKEN_OWNERS, ok: [404], request: (_f, id) => ({ url: `/api/findings/views/${id}` }) },
   'GET /api/findings/vex': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/vex?format=openvex' }) },
   // Scanner imports (issue #5): an empty Trivy report imports cleanly.
   'POST /api/imports': { access: REGISTER_KEEPERS, ok: [200], request: () => ({ url: '/api/imports', body: { SchemaVersion: 2, ArtifactName: 'matrix-app', Results: [] } }) },

@@ -53,6 +53,10 @@ const BULK_MIN_ASSETS = 200;
 const SECONDARY_INDEXES = [
   ['findings_key', 'create unique index findings_key on findings (asset_id, vulnerability_num, name_id)'],
   ['findings_open_vuln_idx', `create index findings_open_vuln_idx on findings (vulnerability_num, asset_id, name_id) where status = 'open'`],
+  // The register's sort and filter indexes (migration 0011).
+  ['findings_vuln_id_idx', 'create index findings_vuln_id_idx on findings (vulnerability_num, id)'],
+  ['findings_first_seen_idx', 'create index findings_first_seen_idx on findings (first_seen, id)'],
+  ['findings_name_idx', 'create index findings_name_idx on findings (name_id)'],
 ] as const;
 
 export async function matchFleet(
