@@ -80,6 +80,7 @@ describe('VEX in imports', () => {
     expect(r.evidence.changed).toBeGreaterThanOrEqual(1);
     const f = await finding('CVE-2021-23337');
     expect(f.status).toBe('open');
+    expect(f.installedVersion).toBe('4.17.19');
     const detail = (await call(t.app, token, 'GET', `/api/findings/${f.id}`)).json();
     const history: string[] = detail.history.map((h: { to: string; reason: string }) => `${h.to}: ${h.reason}`);
     const steps = ['open: detected', 'not_affected: VEX statement in the Shop team document shop.openvex.json', 'open: validation lifted: the Trivy scan brought new evidence'];

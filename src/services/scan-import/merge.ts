@@ -104,6 +104,10 @@ export async function writeEvidence(tx: Tx, source: string, importId: string, no
     select finding_id, asset_id, ${source}, source_key, ${now}::timestamptz, ${now}::timestamptz, ${importId}::uuid, ${importId}::uuid,
       fingerprint, title, severity, cvss, cvss_vector, pkg_version, fixed_version, location, output
     from tmp_evidence where evidence_id is null`.execute(tx);
+  // A scanner's own finding follows what it reports now (another installed version, another fix); the engine's follow the inventory.
+  await sql`update findings f set package_id = t.package_id, fixed_version = t.fixed_version
+    from (select distinct on (finding_id) finding_id, package_id, fixed_version from tmp_evidence where package_id is not null order by finding_id, row_no desc) t
+    where f.id = t.finding_id and f.source <> 'engine' and (f.package_id, f.fixed_version) is distinct from (t.package_id, t.fixed_version)`.execute(tx);
   const changed = await sql<{ n: number }>`select count(*)::int as n from tmp_evidence where evidence_id is not null and old_fingerprint <> fingerprint`.execute(tx);
   return { created: Number(created.numAffectedRows ?? 0), changed: changed.rows[0]?.n ?? 0 };
 }
