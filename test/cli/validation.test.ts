@@ -99,7 +99,7 @@ describe('patchloop findings validate / unvalidate / vex-export', () => {
     const shared = program(true, noop);
     expect(shared.commands.filter((c) => c.name() === 'findings')).toHaveLength(1);
     const sub = shared.commands.find((c) => c.name() === 'findings')?.commands.map((c) => c.name());
-    expect(sub).toEqual(['list', 'validate', 'unvalidate', 'vex-export']);
+    expect(sub).toEqual(['list', 'show', 'validate', 'unvalidate', 'vex-export']);
     const alone = program(false, noop);
     expect(alone.commands.find((c) => c.name() === 'findings')?.commands.map((c) => c.name())).toEqual(['validate', 'unvalidate', 'vex-export']);
   });
