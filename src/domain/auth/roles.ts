@@ -2,7 +2,7 @@
  * Roles and what they may do (SEC-2). Every service method starts by asking
  * for one of these permissions; API token scopes are subsets of them.
  */
-export const ROLES = ['admin', 'security_analyst', 'system_owner', 'change_approver', 'auditor', 'agent'] as const;
+export const ROLES = ['admin', 'security_analyst', 'system_owner', 'change_approver', 'senior_manager', 'auditor', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_LABELS: Record<Role, string> = {
@@ -10,6 +10,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   security_analyst: 'Security analyst',
   system_owner: 'System owner',
   change_approver: 'Change approver',
+  senior_manager: 'Senior management (risk owner)',
   auditor: 'Auditor (read-only)',
   agent: 'Agent (machine identity)',
 };
@@ -20,6 +21,9 @@ export const PERMISSIONS = [
   'asset:write_own',
   'asset:import',
   'finding:validate',
+  'policy:write',
+  'exception:request',
+  'exception:decide',
   'team:read',
   'team:write',
   'user:read',
@@ -34,13 +38,18 @@ export type Permission = (typeof PERMISSIONS)[number];
 const READ_ALL: Permission[] = ['asset:read', 'team:read', 'user:read', 'audit:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: [...READ_ALL, 'asset:write', 'asset:import', 'finding:validate', 'team:write', 'user:write', 'token:own', 'system:admin'],
+  admin: [...READ_ALL, 'asset:write', 'asset:import', 'finding:validate', 'policy:write', 'exception:request', 'exception:decide', 'team:write', 'user:write', 'token:own', 'system:admin'],
   // Marking a finding false positive or not affected (VUL-6) is an analyst's judgement.
-  security_analyst: [...READ_ALL, 'asset:write', 'asset:import', 'finding:validate', 'token:own'],
+  security_analyst: [...READ_ALL, 'asset:write', 'asset:import', 'finding:validate', 'exception:request', 'exception:decide', 'token:own'],
   // System owners look after their own systems: they register assets and change
   // those they (or their teams) own; the register as a whole is the analysts'.
-  system_owner: [...READ_ALL, 'asset:write_own', 'token:own'],
-  change_approver: [...READ_ALL, 'token:own'],
+  // They may ask for a risk exception or an SLA extension, never grant one.
+  system_owner: [...READ_ALL, 'asset:write_own', 'exception:request', 'token:own'],
+  // Who may decide a given exception is named by the patch policy (GOV-1);
+  // 'exception:decide' only lets a role be named there.
+  change_approver: [...READ_ALL, 'exception:decide', 'token:own'],
+  // Senior management accepts the risk of unsupported systems (LEG-3).
+  senior_manager: [...READ_ALL, 'exception:decide', 'token:own'],
   // Auditors read everything and change nothing, not even their own tokens:
   // their sessions are read-only by construction.
   auditor: [...READ_ALL],
