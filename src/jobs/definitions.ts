@@ -7,6 +7,7 @@ import { systemPrincipal } from '../domain/auth/principal.js';
 import { FEEDS } from '../services/feeds/types.js';
 import { syncFeed } from '../services/feeds/sync.js';
 import type { JobQueue } from './queue.js';
+import { processPriorityRequests } from '../services/priority/worker.js';
 import { defineEolJobs } from '../services/eol/jobs.js';
 
 /** The jobs every process knows. Capabilities add theirs here as they arrive. */
@@ -25,6 +26,20 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger, 
   });
 
   defineEolJobs(queue, database, logger);
+
+  // Re-prioritisation outbox and first priorities of new findings (issue #6 §3): every minute, one worker at a time.
+  queue.define({
+    name: 'priority.process',
+    version: 1,
+    schema: z.object({}),
+    cron: '* * * * *',
+    retryLimit: 0,
+    batchSize: 1,
+    async handler() {
+      const s = await processPriorityRequests(database.db);
+      for (const r of s.runs) if (r.changed) logger.info({ trigger: r.trigger, evaluated: r.evaluated, changed: r.changed, raised: r.raisedCount, ms: r.ms }, 'findings re-prioritised');
+    },
+  });
 
   queue.define({
     name: 'matching.full',

@@ -227,6 +227,59 @@ export interface FindingsTable {
   first_seen: Date;
   last_seen: Date | null;
   resolved_at: Date | null;
+  /** Prioritisation (migration 0012): 4 critical … 0 informational. */
+  priority: Generated<number | null>;
+  priority_score: Generated<number | null>;
+  priority_decision: Generated<string | null>;
+  emergency: Generated<boolean>;
+  policy_version: Generated<number | null>;
+  sla_days: Generated<number | null>;
+  sla_start: Generated<Date | null>;
+  class_since: Generated<Date | null>;
+  due_at: Generated<Date | null>;
+  /** null: not evaluated since detection or reopening. */
+  prioritised_at: Generated<Date | null>;
+  exception_id: Generated<string | null>;
+  extended_due_at: Generated<Date | null>;
+}
+
+export interface FindingPriorityEventsTable {
+  id: Generated<string>;
+  finding_id: string | number;
+  at: Date;
+  policy_version: number;
+  priority: number;
+  emergency: boolean;
+  due_at: Date | null;
+  previous_priority: number | null;
+  previous_due_at: Date | null;
+  basis: string;
+  trigger: string;
+}
+
+export interface PolicyVersionsTable {
+  version: number;
+  document: ColumnType<unknown, string, string>;
+  reason: string;
+  author_id: string | null;
+  author_name: string;
+  created_at: Generated<Date>;
+}
+
+export interface PolicyAcknowledgementsTable {
+  user_id: string;
+  version: number;
+  acknowledged_at: Generated<Date>;
+}
+
+export interface PriorityRequestsTable {
+  id: Generated<string>;
+  scope: string;
+  ids: Generated<string[]>;
+  trigger: string;
+  at: Date;
+  requested_at: Generated<Date>;
+  claimed_at: Date | null;
 }
 
 export interface FindingEventsTable {
@@ -397,6 +450,8 @@ export interface EolControlsTable {
   owner_team_id: string | null;
   review_date: string;
   status: Generated<string>;
+  /** waf, segmentation, isolation, monitoring, other (migration 0012): what the priority rules credit. */
+  kind: Generated<string>;
   retired_at: Date | null;
   retire_reason: string | null;
   created_at: Generated<Date>;
@@ -483,6 +538,10 @@ export interface DB {
   finding_evidence: FindingEvidenceTable;
   finding_validations: FindingValidationsTable;
   finding_views: FindingViewsTable;
+  finding_priority_events: FindingPriorityEventsTable;
+  policy_versions: PolicyVersionsTable;
+  policy_acknowledgements: PolicyAcknowledgementsTable;
+  priority_requests: PriorityRequestsTable;
   scan_imports: ScanImportsTable;
   match_runs: MatchRunsTable;
   users: UsersTable;

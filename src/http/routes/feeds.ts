@@ -46,6 +46,10 @@ export const importSummarySchema = z.object({
     cvssNotes: z.array(z.string()).describe('The first few of both'),
   }).optional().describe('NVD only'),
   rematch: z.object({ assets: z.number().int(), opened: z.number().int(), reopened: z.number().int(), resolved: z.number().int() }).optional().describe('Findings re-evaluated on the assets that have a changed package'),
+  reprioritised: z
+    .object({ evaluated: z.number().int(), changed: z.number().int(), raised: z.number().int(), deferred: z.boolean() })
+    .optional()
+    .describe('Open findings of the changed vulnerabilities re-prioritised (deferred: too many for the request; the background worker does it)'),
   changedPackages: z.array(z.object({ ecosystem: z.string(), release: z.string(), package: z.string() })).describe('Packages whose advisories were added, changed or removed: re-match the assets that have them'),
   changedVulnerabilities: z.array(z.string()).describe(`Vulnerabilities whose feed data changed (the first ${MAX_LISTED_CHANGES})`),
   changedVulnerabilitiesTruncated: z.boolean(),

@@ -9,6 +9,8 @@ import { inventoryState } from '../../domain/assets/coverage.js';
 import type { AuditRecord } from '../../domain/audit/chain.js';
 import { BadRequestError, ConflictError, type FieldProblem, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import * as repo from '../../storage/assets.repo.js';
+import { requestReprioritisation } from '../priority/requests.js';
+import { settlePriorities } from '../priority/worker.js';
 import * as auditRepo from '../../storage/audit.repo.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
@@ -157,6 +159,12 @@ export async function patchAsset(tx: Tx, ctx: Ctx, id: string, input: AssetUpdat
   }
   const after = toAsset((await repo.getAsset(tx, id)) as repo.AssetRow);
   await audit.record(tx, ctx, { action: opts.action ?? 'asset.update', entityType: 'asset', entityId: id, before: snapshot(before), after: snapshot(after) });
+  // Business context is an input of the priority rules (VUL-4): its findings are re-prioritised.
+  const context = (['businessCriticality', 'networkExposure', 'environment'] as const).filter((k) => before[k] !== after[k]);
+  if (context.length) {
+    const what = context.map((k) => `${k} ${before[k]} → ${after[k]}`).join(', ');
+    await requestReprioritisation(tx, { kind: 'assets', ids: [id] }, `asset ${after.hostname} edited: ${what}`, new Date());
+  }
   return { asset: after, changed: true };
 }
 
@@ -222,6 +230,9 @@ export async function updateAsset(db: Db, ctx: Ctx, id: string, input: AssetUpda
     const patched = (await patchAsset(tx, ctx, id, input, { expectedVersion })).asset;
     // A person who edited a discovered asset has looked at it.
     return patched.reviewRequired ? clearReview(tx, ctx, id) : patched;
+  }).then(async (asset) => {
+    await settlePriorities(db);
+    return asset;
   });
 }
 

@@ -6,6 +6,7 @@ import { parseNvdPage } from '../../domain/feeds/nvd.js';
 import { BadRequestError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
+import { type ProcessSummary, settlePriorities } from '../priority/worker.js';
 import { rematchForAdvisories } from '../matching/matching.service.js';
 import { authorize, type Ctx } from '../context.js';
 import { applyDebian, parseDebian } from './debian.js';
@@ -117,6 +118,12 @@ export async function commitImport(db: Db, ctx: Ctx, feed: FeedName, prepared: P
     const changes = await prepared.apply(tx);
     const summary: ImportSummary = { feed, source: meta.source, version, ...changes, unchanged: changes.records - changes.added - changes.changed };
     await saveState(tx, summary, meta);
+    // Threat data changed (EPSS, KEV, CVSS): the findings of those vulnerabilities are re-prioritised (VUL-9).
+    if (changes.changedVulnerabilities.length) {
+      await sql`insert into priority_requests (scope, ids, trigger, at)
+        select 'vulnerabilities', array_agg(num::text), ${`${feed} feed ${version}`}, now() from vulnerabilities
+        where id = any(${sql.val(changes.changedVulnerabilities)}::text[]) having count(*) > 0`.execute(tx);
+    }
     await audit.record(tx, ctx, { action: 'feed.import', entityType: 'feed', entityId: feed, before: before ?? null, after: counts(summary) });
     return summary;
   });
@@ -124,8 +131,12 @@ export async function commitImport(db: Db, ctx: Ctx, feed: FeedName, prepared: P
   // The advisories changed: re-match the assets that have an affected package (after commit).
   const rematch = await rematchForAdvisories(db, ctx, summary.changedPackages);
   if (rematch) summary.rematch = { assets: rematch.assets, opened: rematch.opened, reopened: rematch.reopened, resolved: rematch.resolved };
+  const settled = await settlePriorities(db);
+  if (settled) summary.reprioritised = { evaluated: sumOf(settled, 'evaluated'), changed: sumOf(settled, 'changed'), raised: sumOf(settled, 'raisedCount'), deferred: settled.deferred > 0 };
   return summary;
 }
+
+const sumOf = (s: ProcessSummary, k: 'evaluated' | 'changed' | 'raisedCount') => s.runs.reduce((n, r) => n + r[k], 0);
 
 /**
  * After a big change, fresh planner statistics for the tables the matching

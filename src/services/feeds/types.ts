@@ -46,4 +46,6 @@ export interface ImportSummary extends FeedChanges {
   notModified?: boolean;
   /** The re-match of the assets that have a package whose advisories changed. */
   rematch?: { assets: number; opened: number; reopened: number; resolved: number };
+  /** The re-prioritisation of the findings of the changed vulnerabilities (deferred: left to the background worker). */
+  reprioritised?: { evaluated: number; changed: number; raised: number; deferred: boolean };
 }

@@ -155,7 +155,8 @@ export async function liftValidation(db: Db, ctx: Ctx, findingId: string, input:
       update finding_validations set lifted_at = ${now}, lifted_reason = ${`lifted by ${who}: ${why}`}
       where finding_id = ${findingId} and lifted_at is null
       returning id::text as id, status, justification, reason, reviewer_name, at`.execute(tx);
-    await sql`update findings set status = 'open', resolved_at = null where id = ${findingId}`.execute(tx);
+    // Back in the register with a fresh SLA clock (evaluated by the next prioritisation).
+    await sql`update findings set status = 'open', resolved_at = null, sla_start = ${now}, prioritised_at = null where id = ${findingId}`.execute(tx);
     await sql`insert into finding_events (finding_id, at, from_status, to_status, reason, installed_version, run_id)
       values (${findingId}, ${now}, ${status}, 'open', ${`validation lifted by ${who}: ${why}`}, null, null)`.execute(tx);
     const was = lifted.rows[0];

@@ -1,3 +1,4 @@
+import { settlePriorities } from '../priority/worker.js';
 import { sql } from 'kysely';
 import type { Inventory, InventoryPackage } from '../../domain/inventory/inventory.js';
 import { packageKey } from '../../domain/inventory/inventory.js';
@@ -95,7 +96,9 @@ export async function putInventory(db: Db, ctx: Ctx, assetId: string, inv: Inven
   const problems = inventoryProblems(inv);
   if (problems.length) throw new ValidationError(`The inventory has ${problems.length} problem(s); nothing was stored`, problems.slice(0, 100));
   const cache = engineCache(db);
-  return db.transaction().execute((tx) => applyInventory(tx, cache, ctx, assetId, inv, opts));
+  const summary = await db.transaction().execute((tx) => applyInventory(tx, cache, ctx, assetId, inv, opts));
+  await settlePriorities(db);
+  return summary;
 }
 
 /**

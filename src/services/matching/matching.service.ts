@@ -1,3 +1,4 @@
+import { settlePriorities } from '../priority/worker.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { canonicalJson } from '../../domain/audit/chain.js';
@@ -62,7 +63,9 @@ const IN_MEMORY_ASSETS = 50;
 
 /** Runs in a transaction of its own; callers authorise (inventory upload, feed import, a full run). */
 export async function runMatch(db: Db, ctx: Ctx, scope: MatchScope): Promise<MatchSummary> {
-  return db.transaction().execute((tx) => matchInTransaction(tx, engineCache(db), ctx, scope));
+  const summary = await db.transaction().execute((tx) => matchInTransaction(tx, engineCache(db), ctx, scope));
+  await settlePriorities(db);
+  return summary;
 }
 
 /** The same inside the caller's transaction (an inventory upload matches in the transaction that stores it). */

@@ -76,6 +76,8 @@ export async function absorbScannerFindings(tx: Tx, desired: RawBuilder<unknown>
     update findings f set name_id = hit.name_id, package_id = hit.package_id, advisory_id = hit.advisory_id, fixed_version = hit.fixed_version, source = 'engine',
       resolved_at = case when f.status = 'resolved' then null else f.resolved_at end,
       last_seen = case when f.status = 'resolved' then null else f.last_seen end,
+      sla_start = case when f.status = 'resolved' then now() else f.sla_start end,
+      prioritised_at = case when f.status = 'resolved' then null else f.prioritised_at end,
       status = case when f.status = 'resolved' then 'open' else f.status end
     from hit where f.id = hit.id`.execute(tx);
   return Number(r.numAffectedRows ?? 0);
@@ -84,6 +86,8 @@ export async function absorbScannerFindings(tx: Tx, desired: RawBuilder<unknown>
 export const ADOPT = sql`source = 'engine', package_id = excluded.package_id, advisory_id = excluded.advisory_id, fixed_version = excluded.fixed_version,
   resolved_at = case when findings.status = 'resolved' then null else findings.resolved_at end,
   last_seen = case when findings.status = 'resolved' then null else findings.last_seen end,
+  sla_start = case when findings.status = 'resolved' then now() else findings.sla_start end,
+  prioritised_at = case when findings.status = 'resolved' then null else findings.prioritised_at end,
   status = case when findings.status = 'resolved' then 'open' else findings.status end`;
 
 /** Open findings whose installed package, advisory or fix changed; status unchanged. */
@@ -99,7 +103,9 @@ export async function refreshExplanations(tx: Tx, rows: readonly (Desired & { id
 export async function reopen(tx: Tx, cache: EngineCache, rows: readonly (Desired & { id: string })[]): Promise<FindingEvent[]> {
   await refreshExplanations(tx, rows);
   for (const c of chunks(rows)) {
-    await sql`update findings set status = 'open', resolved_at = null, last_seen = null where id = any(${sql.val(c.map((r) => r.id))}::bigint[])`.execute(tx);
+    // A reopened finding is a new detection: its SLA clock restarts (prioritised_at null: evaluated afresh).
+    await sql`update findings set status = 'open', resolved_at = null, last_seen = null, sla_start = now(), prioritised_at = null
+      where id = any(${sql.val(c.map((r) => r.id))}::bigint[])`.execute(tx);
   }
   return rows.map((r) => ({ findingId: r.id, fromStatus: 'resolved', toStatus: 'open', reason: 'vulnerable version installed again', installedVersion: cache.packages.get(r.packageId)?.version ?? null }));
 }

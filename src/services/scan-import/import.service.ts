@@ -1,3 +1,4 @@
+import { settlePriorities } from '../priority/worker.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -137,7 +138,7 @@ export async function importReport(db: Db, ctx: Ctx, req: ImportRequest): Promis
   const actorId = ctx.principal.userId;
   const actorName = ctx.principal.name;
   try {
-    return await db.transaction().execute(async (tx) => {
+    const summary = await db.transaction().execute(async (tx) => {
       const resolver = await AssetResolver.load(tx);
       const stage = await Stage.create(tx);
       const skipped = new Map<string, number>();
@@ -234,6 +235,9 @@ export async function importReport(db: Db, ctx: Ctx, req: ImportRequest): Promis
       });
       return summary;
     });
+    // New and reopened findings get their priority and due date now (small imports) or from the worker.
+    await settlePriorities(db);
+    return summary;
   } catch (err) {
     if (err instanceof ScanFormatError) {
       throw new ValidationError(`The ${format} report cannot be imported: ${err.message.replace(/\.$/, '')}. Nothing was imported.`, [{ field: err.where ?? 'file', message: err.message }]);

@@ -35,7 +35,7 @@ export async function applyStatuses(
     where f.id = t.finding_id and f.source <> 'engine' and f.status = 'open'`.execute(tx);
 
   const reopened = await sql`with r as (
-      update findings f set status = 'open', resolved_at = null, last_seen = ${now}
+      update findings f set status = 'open', resolved_at = null, last_seen = ${now}, sla_start = ${now}, prioritised_at = null
       from (select distinct finding_id from tmp_evidence) t
       where f.id = t.finding_id and f.status = 'resolved' and f.source <> 'engine' returning f.id)
     insert into finding_events (finding_id, at, from_status, to_status, reason, installed_version, run_id)
@@ -53,7 +53,7 @@ export async function applyStatuses(
     select f.id, f.status as from_status from findings f where f.id in (select finding_id from v)`.execute(tx);
   if (lifted.rows.length) {
     const ids = lifted.rows.map((r) => r.id);
-    await sql`update findings set status = 'open', resolved_at = null where id = any(${sql.val(ids)}::bigint[])`.execute(tx);
+    await sql`update findings set status = 'open', resolved_at = null, sla_start = ${now}, prioritised_at = null where id = any(${sql.val(ids)}::bigint[])`.execute(tx);
     await sql`insert into finding_events (finding_id, at, from_status, to_status, reason, installed_version, run_id)
       select id, ${now}, fs, 'open', ${`validation lifted: the ${p.scanner} scan brought new evidence`}, null, ${run}
       from unnest(${sql.val(ids)}::bigint[], ${sql.val(lifted.rows.map((r) => r.from_status))}::text[]) as u(id, fs)`.execute(tx);

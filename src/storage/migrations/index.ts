@@ -10,6 +10,7 @@ import * as m0008 from './0008_eol.js';
 import * as m0009 from './0009_ssh_targets.js';
 import * as m0010 from './0010_scan_imports.js';
 import * as m0011 from './0011_register_indexes.js';
+import * as m0012 from './0012_prioritisation.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009_ssh_targets': m0009,
   '0010_scan_imports': m0010,
   '0011_register_indexes': m0011,
+  '0012_prioritisation': m0012,
 };
