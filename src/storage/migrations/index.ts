@@ -11,6 +11,8 @@ import * as m0009 from './0009_ssh_targets.js';
 import * as m0010 from './0010_scan_imports.js';
 import * as m0011 from './0011_register_indexes.js';
 import * as m0012 from './0012_prioritisation.js';
+import * as m0013 from './0013_notifications.js';
+import * as m0014 from './0014_exceptions.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +28,6 @@ export const migrations: Record<string, Migration> = {
   '0010_scan_imports': m0010,
   '0011_register_indexes': m0011,
   '0012_prioritisation': m0012,
+  '0013_notifications': m0013,
+  '0014_exceptions': m0014,
 };
