@@ -18,6 +18,7 @@ import { eolCommands } from './eol.js';
 import { findingCommands } from './findings.js';
 import { importCommands } from './imports.js';
 import { validationCommands } from './validation.js';
+import { policyCommands } from './policy.js';
 import { inventoryCommands } from './inventory.js';
 import { scanCommands } from './scan.js';
 import { sshCommands } from './ssh.js';
@@ -282,6 +283,7 @@ export function buildProgram(): Command {
   agentAdminCommands(program, run);
   findingCommands(program, run);
   validationCommands(program, run);
+  policyCommands(program, run);
   importCommands(program, run);
   inventoryCommands(program, run);
   versionCommands(program);

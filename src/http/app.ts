@@ -23,6 +23,7 @@ import { scanImportRoutes } from './routes/scan-imports.js';
 import { eolRoutes } from './routes/eol.js';
 import { findingRoutes } from './routes/findings.js';
 import { findingValidationRoutes } from './routes/finding-validation.js';
+import { policyRoutes } from './routes/policy.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { authRoutes } from './routes/auth.js';
 import { oidcRoutes, type OidcClient } from './routes/oidc.js';
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     : null;
   findingRoutes(app, database.db, enqueueRun);
   findingValidationRoutes(app, database.db);
+  policyRoutes(app, database.db);
   inventoryRoutes(app, database.db);
   versionRoutes(app);
   feedRoutes(app, database.db);

@@ -26,9 +26,11 @@ export interface DeadlineState {
   classSince: Date;
 }
 
+export const DEADLINE_BASES = ['initial', 'raised', 'lowered', 'unchanged', 'sla_changed', 'kev_due_date', 'extension'] as const;
+
 export interface DeadlineChange extends DeadlineState {
   /** Why the due date is what it is, for the history and the explanation. */
-  basis: 'initial' | 'raised' | 'lowered' | 'unchanged' | 'sla_changed' | 'kev_due_date' | 'extension';
+  basis: (typeof DEADLINE_BASES)[number];
 }
 
 export interface DeadlineInput {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { PRIORITIES, SLA_STATES } from '../../domain/priority/index.js';
 import { inventorySchema } from '../../domain/inventory/inventory.js';
 import { EXPORT_COLUMNS, exportCsv } from '../../services/findings/export.js';
 import * as findings from '../../services/findings/findings.service.js';
@@ -53,6 +54,15 @@ export const findingSchema = z
     sources: z.array(z.string()).describe('Who reports it: the first source and every source whose evidence is still present'),
     status: z.string().describe('open, resolved, false_positive or not_affected'),
     advisory: z.object({ id: z.number(), feed: z.string(), release: z.string(), package: z.string(), urgency: z.string().nullable() }).nullable(),
+    priority: z.enum(PRIORITIES).nullable().describe('Priority class from the patch policy (null until first evaluated); GET /api/findings/{id}/priority explains it'),
+    priorityScore: z.number().nullable().describe('Risk score 0–10 (risk score model)'),
+    priorityDecision: z.string().nullable().describe('SSVC decision or BOD 26-04 tier (those models)'),
+    emergency: z.boolean().describe('Actively exploited on an exposed asset: the emergency procedure applies (INC-1)'),
+    dueAt: z.string().nullable().describe('When it must be fixed: the policy SLA, never later than the KEV due date, or an approved extension'),
+    slaState: z.enum(SLA_STATES).nullable().describe('Open findings: on_track, due_soon, overdue, excepted (a risk exception covers it) or no_deadline'),
+    policyVersion: z.number().int().nullable().describe('The policy version that set the due date'),
+    exceptionId: z.uuid().nullable().describe('The approved risk exception covering it'),
+    extendedDueAt: z.string().nullable().describe('Due date granted by an approved SLA extension (INC-3)'),
     firstSeen: z.string(),
     lastSeen: z.string(),
     resolvedAt: z.string().nullable(),

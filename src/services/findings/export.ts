@@ -9,7 +9,8 @@ import { type FindingFilters, type FindingSort, findPage, prepareFilters, withou
  * finding, streamed page by page so a million rows never sit in memory.
  */
 export const EXPORT_COLUMNS = [
-  'finding_id', 'vulnerability', 'title', 'severity', 'cvss', 'epss', 'kev', 'kev_due_date', 'status', 'asset_id', 'hostname', 'environment', 'system_type',
+  'finding_id', 'vulnerability', 'title', 'severity', 'cvss', 'epss', 'kev', 'kev_due_date', 'priority', 'priority_score', 'emergency', 'due_at', 'sla_state',
+  'policy_version', 'exception_id', 'extended_due_at', 'status', 'asset_id', 'hostname', 'environment', 'system_type',
   'department', 'business_criticality', 'network_exposure', 'owner', 'ecosystem', 'package', 'installed_version', 'fixed_version', 'sources',
   'first_seen', 'last_seen', 'resolved_at',
 ] as const;
@@ -24,7 +25,8 @@ export function defuse(cell: string): string {
 export function toCsvRow(f: Finding): string[] {
   return [
     f.id, f.vulnerabilityId, f.title ?? '', f.severity ?? '', f.cvssScore === null ? '' : f.cvssScore.toFixed(1), f.epss ? String(f.epss.score) : '',
-    f.kev ? 'yes' : '', f.kev?.dueDate ?? '', f.status, f.asset.id, f.asset.hostname, f.asset.environment, f.asset.systemType, f.asset.department ?? '',
+    f.kev ? 'yes' : '', f.kev?.dueDate ?? '', f.priority ?? '', f.priorityScore === null ? '' : f.priorityScore.toFixed(1), f.emergency ? 'yes' : '',
+    f.dueAt ?? '', f.slaState ?? '', f.policyVersion === null ? '' : String(f.policyVersion), f.exceptionId ?? '', f.extendedDueAt ?? '', f.status, f.asset.id, f.asset.hostname, f.asset.environment, f.asset.systemType, f.asset.department ?? '',
     f.asset.businessCriticality, f.asset.networkExposure, f.asset.owner ? `${f.asset.owner.type}:${f.asset.owner.name}` : '', f.ecosystem ?? '', f.package ?? '',
     f.installedVersion ?? '', f.fixedVersion ?? '', f.sources.join(' '), f.firstSeen, f.lastSeen, f.resolvedAt ?? '',
   ].map(defuse);
@@ -32,7 +34,7 @@ export function toCsvRow(f: Finding): string[] {
 
 export async function* exportCsv(db: Db, ctx: Ctx, q: FindingFilters & { sort: FindingSort; order?: 'asc' | 'desc' }): AsyncGenerator<string> {
   authorize(ctx, 'asset:read');
-  const p = await prepareFilters(db, q);
+  const p = await prepareFilters(db, q, ctx.principal.userId);
   yield stringify([[...EXPORT_COLUMNS]]);
   let cursor: string | undefined;
   for (;;) {

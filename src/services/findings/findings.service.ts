@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
+import { priorityOfRank, slaState } from '../../domain/priority/index.js';
 import { BadRequestError, NotFoundError } from '../../lib/errors.js';
 import type { Db } from '../../storage/db.js';
 import { authorize, type Ctx } from '../context.js';
+import { currentPolicy } from '../priority/policy.service.js';
 import { ERANK, type FindingGroupQuery, type FindingListQuery, findPage, prepareFilters, SEVERITY_LEVELS, severityWhere, VRANK, withoutJit } from './register.js';
 
 /**
@@ -18,6 +20,7 @@ export function severityOfRank(rank: number | null | undefined): SeverityLevel |
   return rank === null || rank === undefined ? null : (LEVEL_OF_RANK[rank] ?? null);
 }
 
+const now = () => new Date();
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : d === null || d === undefined ? null : new Date(String(d)).toISOString());
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
@@ -64,6 +67,16 @@ function toFinding(r: Record<string, any>) {
     status: r.status as string,
     // No foreign key: a withdrawn advisory leaves the id behind without its row.
     advisory: r.advisory_id && r.feed ? { id: Number(r.advisory_id), feed: r.feed as string, release: r.release as string, package: r.advisory_package as string, urgency: r.urgency as string | null } : null,
+    // Prioritisation (issue #6): null until the finding's first evaluation.
+    priority: r.priority === null || r.priority === undefined ? null : priorityOfRank(Number(r.priority)),
+    priorityScore: num(r.priority_score),
+    priorityDecision: (r.priority_decision ?? null) as string | null,
+    emergency: r.emergency === true,
+    dueAt: iso(r.due_at),
+    slaState: r.status === 'open' && r.priority !== null ? slaState({ dueAt: r.due_at ?? null, classSince: r.class_since ?? null, excepted: r.exception_id !== null }, now(), Number(r.due_soon_percent)) : null,
+    policyVersion: num(r.policy_version),
+    exceptionId: (r.exception_id ?? null) as string | null,
+    extendedDueAt: iso(r.extended_due_at),
     firstSeen: iso(r.first_seen) as string,
     lastSeen: iso(r.status === 'open' && r.source === 'engine' && r.matched_at ? r.matched_at : (r.last_seen ?? r.resolved_at ?? r.first_seen)) as string,
     resolvedAt: iso(r.resolved_at),
@@ -74,7 +87,9 @@ export type Finding = ReturnType<typeof toFinding>;
 /** Everything shown of these findings, in the order of `ids`. */
 export async function hydrate(db: Db, ids: readonly string[]): Promise<Finding[]> {
   if (!ids.length) return [];
+  const { document: policy } = await currentPolicy(db);
   const rows = await sql<Record<string, any>>`select f.id::text as id, f.asset_id, f.source, f.status, f.first_seen, f.last_seen, f.resolved_at, f.fixed_version, f.advisory_id,
+      f.priority, f.priority_score, f.priority_decision, f.emergency, f.due_at, f.class_since, f.policy_version, f.exception_id, f.extended_due_at, ${policy.dueSoonPercent}::int as due_soon_percent,
       a.hostname, a.environment, a.system_type, a.department, a.business_criticality, a.network_exposure, a.owner_user_id, a.owner_team_id, a.lifecycle,
       ou.username as owner_user_name, ot.name as owner_team_name,
       v.id as vulnerability_id, v.title, v.cvss_score::text as cvss_score, v.epss_score, v.epss_percentile,
@@ -100,7 +115,7 @@ export async function hydrate(db: Db, ids: readonly string[]): Promise<Finding[]
 
 export async function listFindings(db: Db, ctx: Ctx, q: FindingListQuery) {
   authorize(ctx, 'asset:read');
-  const p = await prepareFilters(db, q);
+  const p = await prepareFilters(db, q, ctx.principal.userId);
   const { rows, nextCursor } = await withoutJit(db, (tx) => findPage(tx, p, q));
   return { items: await hydrate(db, rows.map((r) => r.id)), nextCursor };
 }
@@ -130,7 +145,7 @@ function decodeGroupCursor(raw: string, by: string): GroupCursor {
  */
 export async function listGroups(db: Db, ctx: Ctx, q: FindingGroupQuery) {
   authorize(ctx, 'asset:read');
-  const p = await prepareFilters(db, q);
+  const p = await prepareFilters(db, q, ctx.principal.userId);
   const cursor = q.cursor ? decodeGroupCursor(q.cursor, q.by) : null;
   if (p.empty) return { by: q.by, items: [], nextCursor: null };
   const key = q.by === 'vulnerability' ? sql`f.vulnerability_num` : q.by === 'asset' ? sql`f.asset_id` : sql`coalesce(pn.name, '')`;

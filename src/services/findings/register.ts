@@ -1,10 +1,12 @@
 import { type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES, SYSTEM_TYPES } from '../../domain/assets/asset.js';
+import { PRIORITIES, PRIORITY_RANK, SLA_STATES, type SlaState } from '../../domain/priority/index.js';
 import { SCAN_FORMATS } from '../../domain/scanners/report.js';
 import { text } from '../../domain/text.js';
 import { BadRequestError } from '../../lib/errors.js';
 import type { Db } from '../../storage/db.js';
+import { currentPolicy } from '../priority/policy.service.js';
 import { resolveVulnerabilityId } from '../vulnerabilities/vulnerabilities.service.js';
 
 /**
@@ -17,13 +19,18 @@ export const FINDING_SOURCES = ['engine', ...SCAN_FORMATS] as const;
 /** Strongest first; a scanner's "info" counts as none. */
 export const SEVERITY_LEVELS = ['critical', 'high', 'medium', 'low', 'none'] as const;
 export const SEVERITY_RANK: Record<(typeof SEVERITY_LEVELS)[number], number> = { critical: 4, high: 3, medium: 2, low: 1, none: 0 };
-export const FINDING_SORTS = ['severity', 'cvss', 'epss', 'firstSeen', 'lastSeen', 'hostname', 'vulnerability'] as const;
+export const FINDING_SORTS = ['severity', 'priority', 'dueAt', 'cvss', 'epss', 'firstSeen', 'lastSeen', 'hostname', 'vulnerability'] as const;
 export const GROUP_BY = ['vulnerability', 'asset', 'package'] as const;
 export type FindingSort = (typeof FINDING_SORTS)[number];
 export type GroupBy = (typeof GROUP_BY)[number];
 
 /** Sorts whose natural first page is the smallest value (names); the others start with the largest. */
-export const ASCENDING_BY_DEFAULT: readonly FindingSort[] = ['hostname', 'vulnerability'];
+export const ASCENDING_BY_DEFAULT: readonly FindingSort[] = ['hostname', 'vulnerability', 'dueAt'];
+
+/** Sort key of a finding without a due date: after every real one, and still a safe integer of microseconds in a cursor. */
+export const NO_DUE_DATE = sql`timestamptz '2200-01-01 00:00:00+00'`;
+export const DUE_KEY = sql`coalesce(f.due_at, ${NO_DUE_DATE})`;
+export const PRIORITY_KEY = sql`coalesce(f.priority, -1)`;
 
 /** "a,b" or a repeated parameter (?status=a&status=b), each value from `values`. */
 function several<T extends string>(values: readonly [T, ...T[]], describe: string) {
@@ -36,6 +43,14 @@ function several<T extends string>(values: readonly [T, ...T[]], describe: strin
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const isoDate = z
+  .string()
+  .regex(ISO_DATE, 'must be a date YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'is not a calendar date')
+  .optional();
 
 export const findingFilterFields = {
   status: several(FINDING_STATUSES, 'Finding status'),
@@ -59,12 +74,12 @@ export const findingFilterFields = {
     .describe('Vulnerability id or alias'),
   package: text(200).trim().min(1).optional().describe('Package name (exact)'),
   q: text(200).trim().min(1).optional().describe('Text in the vulnerability id or title, the host name or FQDN, or the package name'),
-  kevDueBefore: z
-    .string()
-    .regex(ISO_DATE, 'must be a date YYYY-MM-DD')
-    .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'is not a calendar date')
-    .optional()
-    .describe("Only vulnerabilities whose CISA KEV due date is on or before this day (the SLA due date per finding comes with issue #6)"),
+  kevDueBefore: isoDate.describe('Only vulnerabilities whose CISA KEV due date is on or before this day'),
+  priority: several(PRIORITIES, 'Priority class from the patch policy'),
+  slaState: several(SLA_STATES, 'SLA state of open findings (excepted: a risk exception covers it)'),
+  emergency: z.enum(['true', 'false']).optional().describe('true: only findings under the emergency procedure (actively exploited on an exposed asset)'),
+  dueBefore: isoDate.describe('Only findings due on or before the end of this day (UTC)'),
+  mine: z.enum(['true']).optional().describe("true: only findings on assets you own, or your teams own (the system owner's view)"),
   ids: z
     .string()
     .max(20 * 500)
@@ -159,12 +174,24 @@ function likePattern(q: string): string {
 
 const inList = (col: RawBuilder<unknown>, values: readonly (string | number)[]) => sql`${col} in (${sql.join(values.map((v) => sql`${v}`))})`;
 
-export async function prepareFilters(db: Db, f: FindingFilters): Promise<Prepared> {
+export async function prepareFilters(db: Db, f: FindingFilters, viewer: string | null = null): Promise<Prepared> {
   const where: RawBuilder<unknown>[] = [];
   let needV = false;
   let needA = false;
   let empty = false;
   if (f.status) where.push(inList(sql`f.status`, [...new Set(f.status)]));
+  if (f.priority) where.push(inList(PRIORITY_KEY, [...new Set(f.priority.map((p) => PRIORITY_RANK[p]))]));
+  if (f.emergency) where.push(f.emergency === 'true' ? sql`f.emergency` : sql`not f.emergency`);
+  if (f.dueBefore) where.push(sql`f.due_at <= ${`${f.dueBefore}T23:59:59.999Z`}::timestamptz`);
+  if (f.slaState) {
+    const { document } = await currentPolicy(db);
+    where.push(sql`(${sql.join([...new Set(f.slaState)].map((s) => slaStateWhere(s, document.dueSoonPercent)), sql` or `)})`);
+  }
+  if (f.mine) {
+    needA = true;
+    if (!viewer) empty = true;
+    else where.push(sql`(a.owner_user_id = ${viewer}::uuid or a.owner_team_id in (select team_id from team_members where user_id = ${viewer}::uuid))`);
+  }
   if (f.kev) {
     needV = true;
     where.push(f.kev === 'true' ? sql`v.kev_date_added is not null` : sql`v.kev_date_added is null`);
@@ -231,6 +258,24 @@ export async function prepareFilters(db: Db, f: FindingFilters): Promise<Prepare
   return { where, ranks, needV, needA, empty };
 }
 
+/** One SLA state in SQL, as slaState() decides it (domain/priority/deadline.ts). */
+function slaStateWhere(state: SlaState, dueSoonPercent: number): RawBuilder<unknown> {
+  const open = sql`f.status = 'open' and f.priority is not null`;
+  const soon = sql`now() >= f.class_since + (f.due_at - f.class_since) * ${dueSoonPercent / 100}::float8`;
+  switch (state) {
+    case 'excepted':
+      return sql`(${open} and f.exception_id is not null)`;
+    case 'no_deadline':
+      return sql`(${open} and f.exception_id is null and f.due_at is null)`;
+    case 'overdue':
+      return sql`(${open} and f.exception_id is null and f.due_at < now())`;
+    case 'due_soon':
+      return sql`(${open} and f.exception_id is null and f.due_at >= now() and ${soon})`;
+    case 'on_track':
+      return sql`(${open} and f.exception_id is null and f.due_at >= now() and not (${soon}))`;
+  }
+}
+
 /**
  * The severity filter. A severity sort reads three streams, each in the order
  * of an index, and merges them: findings whose vulnerability has a severity
@@ -270,6 +315,10 @@ function sortSpec(sort: FindingSort, branch: Branch): SortSpec {
       if (branch === 'evidence') return { key: ERANK, keyType: 'int', ...byVuln };
       if (branch === 'none') return { key: sql`-1`, keyType: 'int', constKey: -1, ...byVuln };
       return { key: VRANK, keyType: 'int', ...byVuln };
+    case 'priority':
+      return { key: PRIORITY_KEY, keyType: 'int', tie: null, tieType: null };
+    case 'dueAt':
+      return { key: DUE_KEY, keyType: 'time', tie: null, tieType: null };
     case 'cvss':
       return { key: sql`coalesce(v.cvss_score, -1)`, keyType: 'numeric', ...byVuln };
     case 'epss':

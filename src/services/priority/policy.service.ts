@@ -120,7 +120,7 @@ export async function listAcknowledgements(db: Db, ctx: Ctx): Promise<{ version:
     select u.id, u.username, u.display_name, u.role, a.version, a.acknowledged_at as at
     from users u
     left join lateral (select version, acknowledged_at from policy_acknowledgements where user_id = u.id order by version desc limit 1) a on true
-    where not u.disabled and u.role <> 'agent'
+    where not u.disabled and u.role not in ('agent', 'auditor')
     order by (a.version is not distinct from ${version}), u.username`.execute(db);
   const people = rows.rows.map((r) => ({
     userId: r.id, username: r.username, displayName: r.display_name, role: r.role, version: r.version, acknowledgedAt: r.at?.toISOString() ?? null, current: r.version === version,
@@ -133,6 +133,8 @@ export async function listAcknowledgements(db: Db, ctx: Ctx): Promise<{ version:
 export async function acknowledgePolicy(db: Db, ctx: Ctx, version?: number): Promise<{ version: number; acknowledgedAt: string }> {
   const userId = ctx.principal.userId;
   if (!userId) throw new ForbiddenError('Only a person can acknowledge the policy');
+  // Auditors read the policy; they are not the staff it binds, and their sessions stay read-only (SEC-2).
+  if (ctx.principal.role === 'auditor') throw new ForbiddenError('Auditors do not acknowledge the policy (read-only role)');
   return db.transaction().execute(async (tx) => {
     const current = await currentPolicy(tx);
     if (version !== undefined && version !== current.version) {

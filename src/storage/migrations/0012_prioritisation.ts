@@ -52,8 +52,9 @@ const statements = [
      add column exception_id uuid,
      add column extended_due_at timestamptz`,
   `create index findings_unprioritised_idx on findings (id) where prioritised_at is null and status = 'open'`,
-  `create index findings_due_idx on findings (due_at, id) where status = 'open'`,
-  `create index findings_priority_idx on findings (priority, id)`,
+  // The register's sorts (src/services/findings/register.ts: PRIORITY_KEY, DUE_KEY).
+  `create index findings_due_idx on findings ((coalesce(due_at, timestamptz '2200-01-01 00:00:00+00')), id)`,
+  `create index findings_priority_idx on findings ((coalesce(priority, -1)), id)`,
   `create table finding_priority_events (
     id bigserial primary key,
     finding_id bigint not null,
