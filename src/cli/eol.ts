@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { CONTROL_KINDS } from '../domain/priority/policy.js';
 import { type ApiClient, call } from './client.js';
 import { printJson, table } from './output.js';
 import type { Runner } from './program.js';
@@ -42,7 +43,7 @@ function printAssetEol(e: Record<string, any>) {
   console.log(`Inventory required every ${e.monitoring.inventoryMaxAgeDays} day(s)${e.monitoring.raised ? ' (raised: unsupported)' : ''}`);
   if (e.controls.length) {
     console.log('Compensating controls:');
-    for (const c of e.controls) console.log(`  [${c.status}] ${c.control} — owner ${c.owner?.name ?? 'none'}, review ${c.reviewDate}${c.reviewOverdue ? ' (OVERDUE)' : ''} (${c.id})`);
+    for (const c of e.controls) console.log(`  [${c.status}] ${c.control} (${c.kind}) — owner ${c.owner?.name ?? 'none'}, review ${c.reviewDate}${c.reviewOverdue ? ' (OVERDUE)' : ''} (${c.id})`);
   } else if (e.needsControl) console.log('No compensating control recorded: add one with `patchloop eol control add`.');
 }
 
@@ -55,6 +56,7 @@ async function showAsset(client: ApiClient, id: string, json?: boolean) {
 function controlBody(opts: Record<string, string | undefined>) {
   const body: Record<string, unknown> = {};
   if (opts.control !== undefined) body.control = opts.control;
+  if (opts.kind !== undefined) body.kind = opts.kind;
   if (opts.description !== undefined) body.description = opts.description || null;
   if (opts.ownerUserId !== undefined) body.ownerUserId = opts.ownerUserId;
   if (opts.ownerTeamId !== undefined) body.ownerTeamId = opts.ownerTeamId;
@@ -116,9 +118,10 @@ export function eolCommands(program: Command, run: Runner) {
   const assets = program.commands.find((c) => c.name() === 'assets');
   assets?.command('eol <id>').description("The asset's end-of-life state (same as `patchloop eol asset`)").option('--json', 'print JSON').action((id: string, opts) => run((client) => showAsset(client, id, opts.json)));
 
-  const control = eol.command('control').description('Compensating controls of unsupported assets (LEG-2)');
+  const control = eol.command('control').description('Compensating controls (LEG-2; credited by the priority rules, VUL-4)');
   const fields = (c: Command) =>
     c
+      .addOption(new Option('--kind <kind>', 'waf, segmentation, isolation and monitoring lower the priority of the asset\'s findings').choices([...CONTROL_KINDS]))
       .option('--description <text>', 'how it works, where the evidence is')
       .option('--owner-user-id <id>', 'the person who answers for it (default: you)')
       .option('--owner-team-id <id>', '…or the team');

@@ -117,13 +117,13 @@ describe('patchloop eol', () => {
     expect(show.out).toContain('Inventory required every 1 day(s) (raised: unsupported)');
     expect(show.out).toContain('No compensating control recorded');
 
-    const add = await cli('eol', 'control', 'add', id, '--control', 'Only reachable from the app tier', '--review-date', day(30), '--json');
+    const add = await cli('eol', 'control', 'add', id, '--control', 'Only reachable from the app tier', '--kind', 'segmentation', '--review-date', day(30), '--json');
     expect(add.error).toBeUndefined();
     const c = JSON.parse(add.out);
-    expect(c).toMatchObject({ control: 'Only reachable from the app tier', reviewDate: day(30), owner: { name: 'eol-cli-admin' } });
+    expect(c).toMatchObject({ control: 'Only reachable from the app tier', kind: 'segmentation', reviewDate: day(30), owner: { name: 'eol-cli-admin' } });
     expect((await cli('eol', 'control', 'update', id, c.id, '--review-date', day(45))).out).toContain(`review ${day(45)}`);
     expect((await cli('eol', 'control', 'add', id, '--control', 'x', '--review-date', 'tomorrow')).error?.message).toMatch(/reviewDate/);
-    expect((await cli('eol', 'asset', id)).out).toContain(`[active] Only reachable from the app tier — owner eol-cli-admin, review ${day(45)}`);
+    expect((await cli('eol', 'asset', id)).out).toContain(`[active] Only reachable from the app tier (segmentation) — owner eol-cli-admin, review ${day(45)}`);
     expect((await cli('eol', 'control', 'retire', id, c.id, '--reason', 'migrated to trixie')).out).toContain(`retired control ${c.id}`);
     expect(JSON.parse((await cli('eol', 'asset', id, '--json')).out).controls[0]).toMatchObject({ status: 'retired', retireReason: 'migrated to trixie' });
   });

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/domain/priority/index.js';
 import * as assets from '../../src/services/assets/assets.service.js';
+import { createControl } from '../../src/services/eol/controls.service.js';
+import { createUser } from '../../src/services/users/users.service.js';
 import { importFeed } from '../../src/services/feeds/feeds.service.js';
 import { editPolicy } from '../../src/services/priority/policy.service.js';
 import { processPriorityRequests } from '../../src/services/priority/worker.js';
@@ -136,6 +138,19 @@ describe('re-prioritisation', () => {
     expect((await events(fMed)).at(-1)).toMatchObject({ basis: 'sla_changed', trigger: 'policy version 2' });
     // A finding the version did not change keeps the version that set its due date.
     expect((await get(fKev)).policy_version).toBe(1);
+  });
+
+  it('a recorded WAF control lowers the score of the asset’s findings; one whose review is overdue earns nothing', async () => {
+    const before = Number((await get(fKev)).priority_score);
+    const owner = await createUser(database.db, operator, { username: 'waf-owner', role: 'system_owner', password: 'correct horse battery staple' });
+    const ctl = await createControl(database.db, operator, web, { control: 'ModSecurity CRS in blocking mode', kind: 'waf', reviewDate: '2027-06-30', ownerUserId: owner.id });
+    await processPriorityRequests(database.db);
+    expect(Number((await get(fKev)).priority_score)).toBe(Math.round((before - 1) * 10) / 10);
+    expect((await events(fKev)).length).toBeGreaterThan(0);
+    await sql`update eol_controls set review_date = '2026-01-01' where id = ${ctl.id}::uuid`.execute(database.db);
+    await database.db.insertInto('priority_requests').values({ scope: 'assets', ids: [web], trigger: 'review lapsed', at: new Date() }).execute();
+    await processPriorityRequests(database.db);
+    expect(Number((await get(fKev)).priority_score)).toBe(before);
   });
 
   it('a reopened finding starts a fresh clock', async () => {

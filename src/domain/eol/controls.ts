@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTROL_KINDS } from '../priority/policy.js';
 import { name, text } from '../text.js';
 import { DATE_RE } from './dataset.js';
 
@@ -17,6 +18,7 @@ const day = z
 
 const fields = {
   control: name(200).describe('What the control is, e.g. "Isolated in VLAN 99, inbound only from the jump host"'),
+  kind: z.enum(CONTROL_KINDS).describe('What kind of control: the priority rules credit WAF, segmentation, isolation and monitoring (VUL-4)'),
   description: text(4000).trim().nullable().optional().describe('How it works, where the evidence is'),
   ownerUserId: z.uuid().nullable().optional().describe('The person who answers for it (default: you)'),
   ownerTeamId: z.uuid().nullable().optional().describe('…or the team'),
@@ -26,12 +28,13 @@ const fields = {
 const oneOwner = (v: { ownerUserId?: string | null; ownerTeamId?: string | null }) => !(v.ownerUserId && v.ownerTeamId);
 const oneOwnerMsg = { message: 'a control is owned by a user or a team, not both', path: ['ownerTeamId'] };
 
-export const controlCreateSchema = z.strictObject(fields).refine(oneOwner, oneOwnerMsg);
+export const controlCreateSchema = z.strictObject({ ...fields, kind: fields.kind.default('other') }).refine(oneOwner, oneOwnerMsg);
 export type ControlCreate = z.infer<typeof controlCreateSchema>;
 
 export const controlUpdateSchema = z
   .strictObject({
     control: fields.control.optional(),
+    kind: fields.kind.optional(),
     description: fields.description,
     ownerUserId: fields.ownerUserId,
     ownerTeamId: fields.ownerTeamId,
@@ -48,6 +51,7 @@ export const controlSchema = z
     id: z.uuid(),
     assetId: z.uuid(),
     control: z.string(),
+    kind: z.enum(CONTROL_KINDS),
     description: z.string().nullable(),
     owner: z.object({ type: z.enum(['user', 'team']), id: z.uuid(), name: z.string() }).nullable(),
     reviewDate: z.string(),

@@ -3,6 +3,7 @@ import type { Control, ControlCreate, ControlUpdate } from '../../domain/eol/con
 import { utcDay } from '../../domain/eol/cycles.js';
 import { ConflictError, type FieldProblem, NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
+import { requestReprioritisation } from '../priority/requests.js';
 import * as audit from '../audit/audit.service.js';
 import { checkOwnScope, WRITE } from '../assets/assets.service.js';
 import { authorize, authorizeAny, type Ctx } from '../context.js';
@@ -15,6 +16,7 @@ interface ControlRow {
   id: string;
   asset_id: string;
   control: string;
+  kind: string;
   description: string | null;
   owner_user_id: string | null;
   owner_team_id: string | null;
@@ -30,7 +32,7 @@ interface ControlRow {
 
 function selectControls() {
   return sql<ControlRow>`
-    select c.id, c.asset_id, c.control, c.description, c.owner_user_id, c.owner_team_id, coalesce(u.username, t.name) as owner_name,
+    select c.id, c.asset_id, c.control, c.kind, c.description, c.owner_user_id, c.owner_team_id, coalesce(u.username, t.name) as owner_name,
       c.review_date::text as review_date, c.status, c.retired_at, c.retire_reason, c.created_at, c.updated_at, c.version
     from eol_controls c left join users u on u.id = c.owner_user_id left join teams t on t.id = c.owner_team_id`;
 }
@@ -38,7 +40,7 @@ function selectControls() {
 function toControl(r: ControlRow, today: string): Control {
   const owner = r.owner_user_id ? { type: 'user' as const, id: r.owner_user_id, name: r.owner_name ?? '' } : r.owner_team_id ? { type: 'team' as const, id: r.owner_team_id, name: r.owner_name ?? '' } : null;
   return {
-    id: r.id, assetId: r.asset_id, control: r.control, description: r.description, owner, reviewDate: r.review_date,
+    id: r.id, assetId: r.asset_id, control: r.control, kind: r.kind as Control['kind'], description: r.description, owner, reviewDate: r.review_date,
     reviewOverdue: r.status === 'active' && r.review_date < today, status: r.status as Control['status'],
     retiredAt: r.retired_at?.toISOString() ?? null, retireReason: r.retire_reason,
     createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), version: r.version,
@@ -92,11 +94,13 @@ export async function createControl(db: Db, ctx: Ctx, assetId: string, input: Co
     await checkFields(tx, { ownerUserId, ownerTeamId, reviewDate: input.reviewDate });
     const { id } = await tx
       .insertInto('eol_controls')
-      .values({ asset_id: assetId, control: input.control, description: input.description || null, owner_user_id: ownerUserId ?? null, owner_team_id: ownerUserId ? null : (ownerTeamId ?? null), review_date: input.reviewDate })
+      .values({ asset_id: assetId, control: input.control, kind: input.kind, description: input.description || null, owner_user_id: ownerUserId ?? null, owner_team_id: ownerUserId ? null : (ownerTeamId ?? null), review_date: input.reviewDate })
       .returning('id')
       .executeTakeFirstOrThrow();
     const created = (await loadControl(tx, assetId, id)) as Control;
     await audit.record(tx, ctx, { action: 'eol.control.create', entityType: 'asset', entityId: assetId, after: { compensatingControl: snapshot(created) } });
+    // Compensating controls are an input of the priority rules (VUL-4).
+    await requestReprioritisation(tx, { kind: 'assets', ids: [assetId] }, 'compensating control recorded', new Date());
     return created;
   });
 }
@@ -111,6 +115,7 @@ export async function updateControl(db: Db, ctx: Ctx, assetId: string, id: strin
     await checkFields(tx, input);
     const set: Record<string, unknown> = {};
     if (input.control !== undefined) set.control = input.control;
+    if (input.kind !== undefined) set.kind = input.kind;
     if (input.description !== undefined) set.description = input.description || null;
     if (input.reviewDate !== undefined) set.review_date = input.reviewDate;
     // Naming one kind of owner replaces the other.
@@ -119,6 +124,8 @@ export async function updateControl(db: Db, ctx: Ctx, assetId: string, id: strin
     await tx.updateTable('eol_controls').set({ ...set, updated_at: new Date(), version: before.version + 1 }).where('id', '=', id).execute();
     const after = (await loadControl(tx, assetId, id)) as Control;
     await audit.record(tx, ctx, { action: 'eol.control.update', entityType: 'asset', entityId: assetId, before: { compensatingControl: snapshot(before) }, after: { compensatingControl: snapshot(after) } });
+    // Compensating controls are an input of the priority rules (VUL-4).
+    await requestReprioritisation(tx, { kind: 'assets', ids: [assetId] }, 'compensating control changed', new Date());
     return after;
   });
 }
@@ -133,6 +140,8 @@ export async function retireControl(db: Db, ctx: Ctx, assetId: string, id: strin
     await tx.updateTable('eol_controls').set({ status: 'retired', retired_at: new Date(), retire_reason: reason, updated_at: new Date(), version: before.version + 1 }).where('id', '=', id).execute();
     const after = (await loadControl(tx, assetId, id)) as Control;
     await audit.record(tx, ctx, { action: 'eol.control.retire', entityType: 'asset', entityId: assetId, before: { compensatingControl: snapshot(before) }, after: { compensatingControl: snapshot(after) } });
+    // Compensating controls are an input of the priority rules (VUL-4).
+    await requestReprioritisation(tx, { kind: 'assets', ids: [assetId] }, 'compensating control retired', new Date());
     return after;
   });
 }

@@ -1,5 +1,6 @@
 /** The asset's end of life (LEG-1, LEG-2): OS and software support state, risk class, compensating controls. */
 import { type FormEvent, useState } from 'react';
+import { CONTROL_KINDS, type ControlKind } from '../../../src/domain/priority/policy.js';
 import { type AssetEol, type EolControl, type EolItem, type EolState, type RiskClass, api } from '../api.js';
 import { Badge, ErrorBanner, Field, Spinner, fieldErrorsOf, useLoad, useSession } from '../components.js';
 import { formatTime } from '../labels.js';
@@ -144,7 +145,7 @@ function ControlItem({ c, canWrite, onChanged }: { c: EolControl; canWrite: bool
   };
   return (
     <li className={c.status === 'retired' ? 'muted' : undefined}>
-      <strong>{c.control}</strong> {c.status === 'retired' ? <Badge kind="muted">Retired</Badge> : c.reviewOverdue ? <Badge kind="warn">Review overdue</Badge> : null}
+      <strong>{c.control}</strong> <Badge kind="muted">{CONTROL_KIND_LABELS[c.kind]}</Badge> {c.status === 'retired' ? <Badge kind="muted">Retired</Badge> : c.reviewOverdue ? <Badge kind="warn">Review overdue</Badge> : null}
       <div className="small">
         Owner {c.owner ? c.owner.name : <Badge kind="warn">none</Badge>} · review {c.reviewDate}
         {c.status === 'retired' && ` · retired ${formatTime(c.retiredAt)}: ${c.retireReason ?? ''}`}
@@ -180,6 +181,7 @@ function AddControl({ assetId, onDone }: { assetId: string; onDone: () => void }
   const [control, setControl] = useState('');
   const [description, setDescription] = useState('');
   const [reviewDate, setReviewDate] = useState('');
+  const [kind, setKind] = useState<ControlKind>('other');
   const [ownerTeamId, setOwnerTeamId] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -190,7 +192,7 @@ function AddControl({ assetId, onDone }: { assetId: string; onDone: () => void }
     setBusy(true);
     setError(null);
     try {
-      await api.createEolControl(assetId, { control: control.trim(), description: description.trim() || null, reviewDate, ...(ownerTeamId ? { ownerTeamId } : {}) });
+      await api.createEolControl(assetId, { control: control.trim(), kind, description: description.trim() || null, reviewDate, ...(ownerTeamId ? { ownerTeamId } : {}) });
       setOpen(false);
       setControl('');
       setDescription('');
@@ -210,9 +212,20 @@ function AddControl({ assetId, onDone }: { assetId: string; onDone: () => void }
     );
   return (
     <form className="inline-form form-grid" onSubmit={submit} aria-label="Add a compensating control">
-      <ErrorBanner error={error} shownFields={['control', 'description', 'reviewDate', 'ownerTeamId']} />
+      <ErrorBanner error={error} shownFields={['control', 'kind', 'description', 'reviewDate', 'ownerTeamId']} />
       <Field label="Control" hint="What is done instead of vendor fixes: isolation, extra monitoring, WAF rules …" error={fe.control} className="span-all">
         {(p) => <input {...p} value={control} onChange={(ev) => setControl(ev.target.value)} maxLength={200} required />}
+      </Field>
+      <Field label="Kind" hint="WAF, segmentation, isolation and monitoring lower the priority of the asset's findings (patch policy)" error={fe.kind}>
+        {(p) => (
+          <select {...p} value={kind} onChange={(ev) => setKind(ev.target.value as ControlKind)}>
+            {CONTROL_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {CONTROL_KIND_LABELS[k]}
+              </option>
+            ))}
+          </select>
+        )}
       </Field>
       <Field label="Details (optional)" error={fe.description} className="span-all">
         {(p) => <textarea {...p} value={description} onChange={(ev) => setDescription(ev.target.value)} maxLength={4000} rows={2} />}
@@ -243,3 +256,5 @@ function AddControl({ assetId, onDone }: { assetId: string; onDone: () => void }
     </form>
   );
 }
+
+const CONTROL_KIND_LABELS: Record<ControlKind, string> = { waf: 'WAF', segmentation: 'Segmentation', isolation: 'Isolation', monitoring: 'Monitoring', other: 'Other' };
