@@ -99,7 +99,7 @@ class QueryTimer implements KyselyPlugin {
 const WORDS = ['ssl', 'xml2', 'curl', 'png', 'jpeg', 'yaml', 'json', 'http', 'zip', 'sqlite', 'kerberos', 'ldap', 'pcre', 'ffi', 'gnutls', 'idn', 'tiff', 'webp', 'expat', 'archive'];
 const PREFIXES = ['lib', 'python3-', 'node-', 'golang-', 'perl-', 'ruby-', ''];
 
-async function generate(database: Database, opts: FindingsListOptions): Promise<void> {
+export async function generate(database: Database, opts: Pick<FindingsListOptions, 'assets' | 'vulnerabilities' | 'findings'>): Promise<void> {
   const r = rng(5);
   const t0 = performance.now();
   await loadDataset(database, opts.assets);

@@ -4,6 +4,7 @@ import { DEFAULT_DATABASE_URL, runAssetsList } from './assets-list.js';
 import { runAgents } from './agents.js';
 import { runFindingsList } from './findings-list.js';
 import { runMatching } from './matching.js';
+import { runReprioritise } from './reprioritise.js';
 import { runScanImport } from './scan-import.js';
 
 /**
@@ -55,7 +56,7 @@ if (values.help) {
       '  --assets N          assets to load (default 100000)',
       '  --requests N        measured requests at least (default 600)',
       '  --warmup-rounds N   unmeasured rounds first (default 2)',
-      '  --only NAME         run only this benchmark (assets-list, matching, agents, scan-import, findings-list)',
+      '  --only NAME         run only this benchmark (assets-list, matching, agents, scan-import, findings-list, reprioritise)',
       'matching (issue #3):',
       '  --hosts N           simulated Debian 12 hosts for the in-memory full re-evaluation (default 10000)',
       '  --db-hosts N        of which loaded, matched and stored on PostgreSQL end to end (default 500; target stated for 10000)',
@@ -71,6 +72,7 @@ if (values.help) {
       '  --nessus-findings N findings in it (default 100000)',
       '  --trivy-findings N  findings in the generated Trivy report (default 50000)',
       '  --big-mib N         size of the large Nessus report for the memory check (default 500; 0 skips it)',
+      'reprioritise (issue #6, PostgreSQL only): uses --findings, --findings-assets and --vulnerabilities',
       'findings-list (issue #5 §6, PostgreSQL only):',
       '  --findings N        findings in the register (default 1000000)',
       '  --findings-assets N assets they are on (default 10000)',
@@ -160,6 +162,20 @@ const benchmarks: { name: string; run: () => Promise<{ ok: boolean }> }[] = [
             rounds: Number(values['findings-rounds']),
             targetP95Ms: 300,
             reuseUrl: values['findings-database'],
+          }),
+  },
+  {
+    name: 'reprioritise',
+    run: () =>
+      values.embedded
+        ? Promise.resolve({ ok: true })
+        : runReprioritise({
+            databaseUrl: process.env.PATCHLOOP_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
+            keep: values.keep,
+            findings: Number(values.findings),
+            assets: Number(values['findings-assets']),
+            vulnerabilities: Number(values.vulnerabilities),
+            targetS: 60,
           }),
   },
 ];

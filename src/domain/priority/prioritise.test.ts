@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { DEFAULT_POLICY, type Policy, policySchema } from './policy.js';
 import { decisionPoints, type PriorityInputs, prioritise } from './prioritise.js';
 
@@ -139,5 +140,36 @@ describe('BOD 26-04 model', () => {
   ] as [string, Partial<V>, Partial<A>, string, string, number][])('%s', (_, v, a, tier, cls, days) => {
     const r = prioritise(bod, { vulnerability: vuln(v), asset: asset(a) });
     expect([r.decision, r.priority, r.slaDays]).toEqual([tier, cls, days]);
+  });
+});
+
+describe('without the explanation', () => {
+  it('gives the same class, score, decision, emergency and SLA for any input and model', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          cvssScore: fc.option(fc.integer({ min: 0, max: 100 }).map((n) => n / 10)),
+          severityRank: fc.option(fc.integer({ min: 0, max: 4 })),
+          epssScore: fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+          epssPercentile: fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+          kev: fc.option(fc.record({ dueDate: fc.constant('2026-12-18'), ransomware: fc.boolean() })),
+          cvssVector: fc.constantFrom(null, V31_NET_TOTAL, V31_LOCAL_PARTIAL),
+        }),
+        fc.record({
+          criticality: fc.constantFrom('critical', 'high', 'medium', 'low'),
+          exposure: fc.constantFrom('internet_facing', 'internal', 'isolated'),
+          environment: fc.constantFrom('production', 'staging', 'test', 'development'),
+          controls: fc.subarray(['waf', 'segmentation', 'isolation', 'monitoring', 'other'] as const),
+        }),
+        fc.constantFrom('risk_score', 'ssvc', 'bod_26_04'),
+        (v, a, model) => {
+          const input = { vulnerability: vuln({ ...v, cvssVersion: v.cvssScore === null ? null : '3.1' }), asset: asset(a as Partial<A>) };
+          const { factors: _f, ...full } = prioritise(policy({ model }), input);
+          const { factors: _g, ...quick } = prioritise(policy({ model }), input, { explain: false });
+          expect(quick).toEqual(full);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

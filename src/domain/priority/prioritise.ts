@@ -61,17 +61,25 @@ const signed = (n: number) => (n > 0 ? `+${fmt(n)}` : n < 0 ? `−${fmt(-n)}` : 
 const pct = (n: number) => `${(Math.round(n * 1000) / 10).toString()} %`;
 const label = (s: string) => s.replace(/_/g, ' ');
 
-export function prioritise(policy: Policy, input: PriorityInputs): PriorityResult {
+/** `explain: false` skips building the factor list (a fleet-wide run needs the result only; the numbers are the same). */
+export function prioritise(policy: Policy, input: PriorityInputs, opts: { explain?: boolean } = {}): PriorityResult {
   const base =
-    policy.model === 'ssvc' ? ssvcModel(policy, input) : policy.model === 'bod_26_04' ? bodModel(policy, input) : riskScoreModel(policy, input);
+    policy.model === 'ssvc' ? ssvcModel(policy, input) : policy.model === 'bod_26_04' ? bodModel(policy, input) : riskScoreModel(policy, input, opts.explain !== false);
   return applyEmergency(policy, input, base);
 }
 
-function riskScoreModel(policy: Policy, input: PriorityInputs): PriorityResult {
+/** A factor list that records nothing. */
+class Silent extends Array<Factor> {
+  override push(): number {
+    return 0;
+  }
+}
+
+function riskScoreModel(policy: Policy, input: PriorityInputs, explain: boolean): PriorityResult {
   const r = policy.riskScore;
   const v = input.vulnerability;
   const a = input.asset;
-  const factors: Factor[] = [];
+  const factors: Factor[] = explain ? [] : new Silent();
   let score: number;
   if (v.cvssScore !== null) {
     score = v.cvssScore;
@@ -83,20 +91,20 @@ function riskScoreModel(policy: Policy, input: PriorityInputs): PriorityResult {
     score = r.unknownCvss;
     factors.push({ factor: 'CVSS base score', value: 'unknown', effect: `assumed ${fmt(score)} (policy)`, points: score });
   }
-  const add = (factor: string, value: string, points: number) => {
+  const add = (factor: string, value: string | (() => string), points: number) => {
     score += points;
-    factors.push({ factor, value, effect: signed(points), points });
+    if (explain) factors.push({ factor, value: typeof value === 'function' ? value() : value, effect: signed(points), points });
   };
   if (v.kev) {
-    add('Known exploited (CISA KEV)', v.kev.dueDate ? `yes, CISA due ${v.kev.dueDate}` : 'yes', r.kev);
+    add('Known exploited (CISA KEV)', () => (v.kev?.dueDate ? `yes, CISA due ${v.kev.dueDate}` : 'yes'), r.kev);
     if (v.kev.ransomware) add('Ransomware use', 'known', r.ransomware);
   } else factors.push({ factor: 'Known exploited (CISA KEV)', value: 'no', effect: '±0', points: 0 });
   const epss = v.epssScore === null ? undefined : r.epss.find((t) => (v.epssScore as number) >= t.min);
-  add('EPSS probability', v.epssScore === null ? 'no score' : pct(v.epssScore), epss?.effect ?? 0);
+  add('EPSS probability', () => (v.epssScore === null ? 'no score' : pct(v.epssScore)), epss?.effect ?? 0);
   const epssPct = v.epssPercentile === null ? undefined : r.epssPercentile.find((t) => (v.epssPercentile as number) >= t.min);
-  add('EPSS percentile', v.epssPercentile === null ? 'no score' : pct(v.epssPercentile), epssPct?.effect ?? 0);
+  add('EPSS percentile', () => (v.epssPercentile === null ? 'no score' : pct(v.epssPercentile)), epssPct?.effect ?? 0);
   add('Asset criticality', a.criticality, r.criticality[a.criticality]);
-  add('Network exposure', label(a.exposure), r.exposure[a.exposure]);
+  add('Network exposure', () => label(a.exposure), r.exposure[a.exposure]);
   add('Environment', a.environment, r.environment[a.environment]);
   // Controls only ever lower the score, and together by at most maxControlReduction.
   let credit = 0;
@@ -104,7 +112,7 @@ function riskScoreModel(policy: Policy, input: PriorityInputs): PriorityResult {
     const want = Math.min(0, r.controls[c]);
     const got = Math.max(want, -(r.maxControlReduction + credit));
     credit += got;
-    factors.push({ factor: 'Compensating control', value: label(c), effect: got === want ? signed(got) : `${signed(got)} (capped at −${fmt(r.maxControlReduction)})`, points: got });
+    if (explain) factors.push({ factor: 'Compensating control', value: label(c), effect: got === want ? signed(got) : `${signed(got)} (capped at −${fmt(r.maxControlReduction)})`, points: got });
   }
   score += credit;
   score = Math.min(10, Math.max(0, Math.round(score * 10) / 10));

@@ -30,6 +30,8 @@ export interface ImportMeta {
   /** HTTP validators of the download, kept for the next conditional request. NVD: the end of the last sync's lastMod range, kept when not given. */
   etag?: string | null;
   lastModified?: string | null;
+  /** Re-prioritise in the import's call when the changed vulnerabilities have at most this many open findings (default 50,000); more are left to the background worker. */
+  reprioritiseInline?: number;
 }
 
 /** A feed file: raw bytes (gzip or not), text, or (JSON feeds) an already parsed document. */
@@ -131,7 +133,7 @@ export async function commitImport(db: Db, ctx: Ctx, feed: FeedName, prepared: P
   // The advisories changed: re-match the assets that have an affected package (after commit).
   const rematch = await rematchForAdvisories(db, ctx, summary.changedPackages);
   if (rematch) summary.rematch = { assets: rematch.assets, opened: rematch.opened, reopened: rematch.reopened, resolved: rematch.resolved };
-  const settled = await settlePriorities(db);
+  const settled = await settlePriorities(db, meta.reprioritiseInline);
   if (settled) summary.reprioritised = { evaluated: sumOf(settled, 'evaluated'), changed: sumOf(settled, 'changed'), raised: sumOf(settled, 'raisedCount'), deferred: settled.deferred > 0 };
   return summary;
 }

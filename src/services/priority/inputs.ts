@@ -4,7 +4,8 @@ import type { Db, Tx } from '../../storage/db.js';
 
 /** The rule inputs of the vulnerabilities and assets a prioritisation needs, read in bulk. */
 export type VulnInputs = PriorityInputs['vulnerability'];
-export type AssetInputs = PriorityInputs['asset'] & { key: string };
+/** `profile` numbers the combinations of context the rules can tell apart (same number, same priority). */
+export type AssetInputs = PriorityInputs['asset'] & { profile: number };
 
 type VulnRow = {
   num: number;
@@ -63,6 +64,7 @@ export async function loadAssets(db: Db | Tx, ids: readonly string[] | null): Pr
         where c.asset_id = a.id and c.status = 'active' and c.review_date >= current_date) as kinds
     from assets a ${where}`.execute(db);
   const out = new Map<string, AssetInputs>();
+  const profiles = new Map<string, number>();
   for (const a of r.rows) {
     const controls = (a.kinds ?? []).filter((k): k is ControlKind => (CONTROL_KINDS as readonly string[]).includes(k));
     out.set(a.id, {
@@ -70,8 +72,18 @@ export async function loadAssets(db: Db | Tx, ids: readonly string[] | null): Pr
       exposure: a.exposure as AssetInputs['exposure'],
       environment: a.environment as AssetInputs['environment'],
       controls,
-      key: `${a.criticality}|${a.exposure}|${a.environment}|${controls.join(',')}`,
+      profile: profileOf(profiles, `${a.criticality}|${a.exposure}|${a.environment}|${controls.join(',')}`),
     });
   }
   return out;
+}
+
+function profileOf(profiles: Map<string, number>, key: string): number {
+  let n = profiles.get(key);
+  if (n === undefined) {
+    n = profiles.size;
+    if (n >= 8192) throw new Error('more than 8,192 distinct asset profiles');
+    profiles.set(key, n);
+  }
+  return n;
 }
