@@ -19,6 +19,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../src/domain/auth/roles.js';
+import { DEFAULT_POLICY } from '../../src/domain/priority/index.js';
 import * as assets from '../../src/services/assets/assets.service.js';
 import * as teams from '../../src/services/teams/teams.service.js';
 import { createUser } from '../../src/services/users/users.service.js';
@@ -29,13 +30,13 @@ const PASSWORD = 'correct horse battery staple';
 
 // ---- the expected table -----------------------------------------------------
 
-const HUMANS = ['admin', 'security_analyst', 'system_owner', 'change_approver', 'auditor'] as const satisfies readonly Role[];
+const HUMANS = ['admin', 'security_analyst', 'system_owner', 'change_approver', 'senior_manager', 'auditor'] as const satisfies readonly Role[];
 const EVERYONE = [...HUMANS, 'agent'] as const satisfies readonly Role[];
 const ASSET_WRITERS = ['admin', 'security_analyst', 'system_owner'] as const satisfies readonly Role[];
 /** Change any asset (the fixture asset is not the matrix system owner's); bulk import. */
 const REGISTER_KEEPERS = ['admin', 'security_analyst'] as const satisfies readonly Role[];
 /** Roles that manage their own API tokens; the auditor is read-only even there, the agent is a machine. */
-const TOKEN_OWNERS = ['admin', 'security_analyst', 'system_owner', 'change_approver'] as const satisfies readonly Role[];
+const TOKEN_OWNERS = ['admin', 'security_analyst', 'system_owner', 'change_approver', 'senior_manager'] as const satisfies readonly Role[];
 const ADMIN = ['admin'] as const satisfies readonly Role[];
 /** Mark findings false positive / not affected and lift such marks (VUL-6): an analyst's judgement. */
 const VALIDATORS = ['admin', 'security_analyst'] as const satisfies readonly Role[];
@@ -196,6 +197,19 @@ const EXPECTED: Record<string, Rule> = {
   'PATCH /api/findings/views/:id': { access: TOKEN_OWNERS, ok: [404], request: (_f, id) => ({ url: `/api/findings/views/${id}`, body: { name: 'renamed' } }) },
   'DELETE /api/findings/views/:id': { access: TOKEN_OWNERS, ok: [404], request: (_f, id) => ({ url: `/api/findings/views/${id}` }) },
   'GET /api/findings/vex': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/vex?format=openvex' }) },
+  // The patch policy (issue #6, GOV-1, STK-4): every human reads it; only admins version it; staff (not auditors) acknowledge it.
+  'GET /api/policy': { access: HUMANS, ok: [200], request: () => ({ url: '/api/policy' }) },
+  'PUT /api/policy': {
+    access: ADMIN, ok: [201],
+    request: (_f, _id, n) => ({ url: '/api/policy', body: { document: { ...DEFAULT_POLICY, sla: { ...DEFAULT_POLICY.sla, low: 100 + (n % 900) } }, reason: `matrix ${n}` } }),
+  },
+  'GET /api/policy/versions': { access: HUMANS, ok: [200], request: () => ({ url: '/api/policy/versions' }) },
+  'GET /api/policy/versions/:version': { access: HUMANS, ok: [200], missing: [400], realId: () => '1', request: (_f, id) => ({ url: `/api/policy/versions/${id}` }) },
+  'GET /api/policy/diff': { access: HUMANS, ok: [200], request: () => ({ url: '/api/policy/diff?from=1&to=1' }) },
+  'POST /api/policy/acknowledge': { access: TOKEN_OWNERS, ok: [200], request: () => ({ url: '/api/policy/acknowledge', body: {} }) },
+  'GET /api/policy/acknowledgements': { access: HUMANS, ok: [200], request: () => ({ url: '/api/policy/acknowledgements' }) },
+  'GET /api/findings/:id/priority': { access: HUMANS, ok: [404], request: (_f, id) => ({ url: `/api/findings/${/^\d+$/.test(id) ? id : '900000000001'}/priority` }) },
+  'POST /api/priority/reprioritise': { access: ADMIN, ok: [202], request: () => ({ url: '/api/priority/reprioritise', body: { reason: 'matrix' } }) },
   // Scanner imports (issue #5): an empty Trivy report imports cleanly.
   'POST /api/imports': { access: REGISTER_KEEPERS, ok: [200], request: () => ({ url: '/api/imports', body: { SchemaVersion: 2, ArtifactName: 'matrix-app', Results: [] } }) },
   'GET /api/imports': { access: HUMANS, ok: [200], request: () => ({ url: '/api/imports' }) },
