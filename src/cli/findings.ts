@@ -86,6 +86,11 @@ export function findingCommands(program: Command, run: Runner) {
     .option('--kev <bool>', 'true: only CISA KEV vulnerabilities; false: none of them')
     .option('--epss-min <score>', 'EPSS score at least (0-1)')
     .option('--kev-due-before <date>', 'CISA KEV due date on or before YYYY-MM-DD')
+    .option('--priority <list>', 'critical, high, medium, low, informational (comma-separated): the class the patch policy gives')
+    .option('--sla-state <list>', 'on_track, due_soon, overdue, excepted, no_deadline (comma-separated)')
+    .option('--emergency', 'only findings under the emergency procedure (actively exploited on an exposed asset)')
+    .option('--due-before <date>', 'due on or before YYYY-MM-DD')
+    .option('--mine', 'only findings on assets you or your teams own (e.g. --mine --sla-state overdue,due_soon --sort dueAt)')
     .option('--source <list>', 'engine, nessus, trivy, … (comma-separated): first source or present evidence')
     .option('--department <name>', "the asset's department")
     .option('--system-type <type>', "the asset's system type")
@@ -98,7 +103,7 @@ export function findingCommands(program: Command, run: Runner) {
     .option('--package <name>', 'package name')
     .option('--search <text>', 'text in the vulnerability id or title, host name or package')
     .option('--view <name>', 'start from a saved view (options given here win)')
-    .option('--sort <key>', 'severity, cvss, epss, firstSeen, lastSeen, hostname, vulnerability')
+    .option('--sort <key>', 'severity, priority, dueAt, cvss, epss, firstSeen, lastSeen, hostname, vulnerability')
     .option('--order <dir>', 'asc or desc')
     .option('--group-by <what>', 'vulnerability, asset or package')
     .option('--limit <n>', 'at most (a page)', '100')
@@ -116,6 +121,7 @@ export function findingCommands(program: Command, run: Runner) {
         }
         const given: Record<string, string | undefined> = {
           severity: opts.severity, kev: opts.kev, epssMin: opts.epssMin, kevDueBefore: opts.kevDueBefore, source: opts.source,
+          priority: opts.priority, slaState: opts.slaState, emergency: opts.emergency ? 'true' : undefined, dueBefore: opts.dueBefore, mine: opts.mine ? 'true' : undefined,
           department: opts.department, systemType: opts.systemType, environment: opts.environment, owner: opts.owner,
           networkExposure: opts.exposure, businessCriticality: opts.criticality, assetId: opts.asset, vulnerabilityId: opts.vulnerability,
           package: opts.package, q: opts.search, sort: opts.sort, order: opts.order,
@@ -143,9 +149,12 @@ export function findingCommands(program: Command, run: Runner) {
         }
         const r = await call(client, 'GET', '/api/findings', { query: { ...query, limit: opts.limit, cursor: opts.cursor } });
         if (opts.json) return printJson(r.items);
+        const rows = r.items.map((f: any) => ({ ...f, due: f.dueAt ? `${f.dueAt.slice(0, 10)}${f.slaState && f.slaState !== 'on_track' ? ` ${f.slaState.replace('_', ' ')}` : ''}` : '', prio: f.priority ? `${f.priority}${f.emergency ? '!' : ''}` : '' }));
         console.log(
-          table(r.items, [
+          table(rows, [
             { key: 'id', label: 'ID' },
+            { key: 'prio', label: 'PRIORITY' },
+            { key: 'due', label: 'DUE' },
             { key: 'severity', label: 'SEVERITY' },
             { key: 'vulnerabilityId', label: 'VULNERABILITY' },
             { key: 'asset.hostname', label: 'ASSET' },

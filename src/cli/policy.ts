@@ -78,8 +78,11 @@ export function policyCommands(program: Command, run: Runner) {
         } catch (err) {
           throw new Error(`${file}: not a JSON file (${(err as Error).message})`);
         }
-        const document = parsed && typeof parsed === 'object' && 'document' in parsed ? parsed.document : parsed;
-        const v = await call(client, 'PUT', '/api/policy', { body: { document, reason: opts.reason } });
+        // A version as `policy show --json` prints it carries its number: the edit is refused if another was saved since.
+        const isVersion = parsed && typeof parsed === 'object' && 'document' in parsed;
+        const document = isVersion ? parsed.document : parsed;
+        const baseVersion = isVersion && Number.isInteger(parsed.version) ? parsed.version : undefined;
+        const v = await call(client, 'PUT', '/api/policy', { body: { document, reason: opts.reason, ...(baseVersion ? { baseVersion } : {}) } });
         if (opts.json) return printJson(v);
         console.log(`policy version ${v.version} is in force; open findings are being re-prioritised`);
       }),

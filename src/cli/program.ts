@@ -15,10 +15,12 @@ import { agentAdminCommands } from './agents.js';
 import { assetCommands } from './assets.js';
 import { feedCommands } from './feeds.js';
 import { eolCommands } from './eol.js';
+import { exceptionCommands } from './exceptions.js';
 import { findingCommands } from './findings.js';
 import { importCommands } from './imports.js';
 import { validationCommands } from './validation.js';
 import { policyCommands } from './policy.js';
+import { notificationCommands } from './notifications.js';
 import { inventoryCommands } from './inventory.js';
 import { scanCommands } from './scan.js';
 import { sshCommands } from './ssh.js';
@@ -284,6 +286,7 @@ export function buildProgram(): Command {
   findingCommands(program, run);
   validationCommands(program, run);
   policyCommands(program, run);
+  notificationCommands(program, run);
   importCommands(program, run);
   inventoryCommands(program, run);
   versionCommands(program);
@@ -291,5 +294,6 @@ export function buildProgram(): Command {
   vulnerabilityCommands(program, run);
   sshCommands(program, run);
   eolCommands(program, run);
+  exceptionCommands(program, run);
   return program;
 }

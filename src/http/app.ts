@@ -24,10 +24,12 @@ import { eolRoutes } from './routes/eol.js';
 import { findingRoutes } from './routes/findings.js';
 import { findingValidationRoutes } from './routes/finding-validation.js';
 import { policyRoutes } from './routes/policy.js';
+import { exceptionRoutes } from './routes/exceptions.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { authRoutes } from './routes/auth.js';
 import { oidcRoutes, type OidcClient } from './routes/oidc.js';
 import { sshRoutes } from './routes/ssh.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { systemRoutes } from './routes/system.js';
 import { versionRoutes } from './routes/versions.js';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.js';
@@ -133,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   findingRoutes(app, database.db, enqueueRun);
   findingValidationRoutes(app, database.db);
   policyRoutes(app, database.db);
+  exceptionRoutes(app, database.db);
   inventoryRoutes(app, database.db);
   versionRoutes(app);
   feedRoutes(app, database.db);
@@ -140,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   eolRoutes(app, database.db);
   vulnerabilityRoutes(app, database.db);
   sshRoutes(app, database.db, config);
+  notificationRoutes(app, database.db, config);
   await registerWeb(app, deps.webDir ?? null);
   return app;
 }

@@ -9,9 +9,13 @@ import { syncFeed } from '../services/feeds/sync.js';
 import type { JobQueue } from './queue.js';
 import { processPriorityRequests } from '../services/priority/worker.js';
 import { defineEolJobs } from '../services/eol/jobs.js';
+import { runEscalations } from '../services/escalation/run.js';
+import { deliverPending } from '../services/notifications/deliveries.js';
+import { configureNotifications } from '../services/notifications/settings.js';
+import { defineExceptionJobs } from '../services/exceptions/jobs.js';
 
 /** The jobs every process knows. Capabilities add theirs here as they arrive. */
-export function defineJobs(queue: JobQueue, database: Database, logger: Logger, config: Pick<Config, 'feedSyncCron' | 'feedSyncReleases'>): void {
+export function defineJobs(queue: JobQueue, database: Database, logger: Logger, config: Pick<Config, 'feedSyncCron' | 'feedSyncReleases'> & Partial<Config>): void {
   queue.define({
     name: 'maintenance.purge-sessions',
     version: 1,
@@ -26,6 +30,7 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger, 
   });
 
   defineEolJobs(queue, database, logger);
+  defineExceptionJobs(queue, database, logger);
 
   // Re-prioritisation outbox and first priorities of new findings (issue #6 §3): every minute, one worker at a time.
   queue.define({
@@ -38,6 +43,33 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger, 
     async handler() {
       const s = await processPriorityRequests(database.db);
       for (const r of s.runs) if (r.changed) logger.info({ trigger: r.trigger, evaluated: r.evaluated, changed: r.changed, raised: r.raisedCount, ms: r.ms }, 'findings re-prioritised');
+    },
+  });
+
+  // Escalation and notifications (issue #6 §4): rules every 15 minutes, the mail and chat outbox every minute.
+  if (config.publicUrl && config.mailFrom && config.dataDir) configureNotifications(config as Config, logger);
+  queue.define({
+    name: 'escalation.run',
+    version: 1,
+    schema: z.object({}),
+    cron: '*/15 * * * *',
+    retryLimit: 0,
+    batchSize: 1,
+    async handler() {
+      const s = await runEscalations(database.db);
+      if (s.findings) logger.info({ runId: s.runId, rules: s.rules, recipients: s.recipients, emails: s.emails, webhooks: s.webhooks }, 'escalation rules fired');
+    },
+  });
+  queue.define({
+    name: 'notifications.deliver',
+    version: 1,
+    schema: z.object({}),
+    cron: '* * * * *',
+    retryLimit: 0,
+    batchSize: 1,
+    async handler() {
+      const s = await deliverPending(database.db);
+      if (s.sent || s.failed) logger.info(s, 'queued notifications delivered');
     },
   });
 

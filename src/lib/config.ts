@@ -41,8 +41,27 @@ const envSchema = z.object({
   OIDC_ROLE_CLAIM: z.string().default('patchloop_role'),
   OIDC_DEFAULT_ROLE: z.string().optional(),
   OIDC_BUTTON_LABEL: z.string().default('Single sign-on'),
+  /** Mail server for notifications (issue #6 §4); without it, notifications stay in the app and chat webhooks. */
+  PATCHLOOP_SMTP_URL: z
+    .string()
+    .refine((v) => smtpUrlOk(v), 'must be smtp://[user:password@]host[:port] or smtps://… (password URL-encoded)')
+    .optional(),
+  PATCHLOOP_MAIL_FROM: z
+    .string()
+    .max(320)
+    .regex(/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an address, or a name and <address>')
+    .optional(),
   PATCHLOOP_SECRET_KEY: z.string().refine((v) => decodeKey(v) !== null, 'must be 32 bytes in base64 (openssl rand -base64 32)').transform((v) => decodeKey(v) as Buffer).optional(),
 });
+
+function smtpUrlOk(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   readonly port: number;
@@ -60,6 +79,10 @@ export interface Config {
   /** Cron (UTC) of the daily feed sync, or null when off (offline sites import files instead). */
   readonly feedSyncCron: string | null;
   readonly feedSyncReleases: readonly string[];
+  /** smtp:// or smtps:// URL of the mail server, or undefined: no e-mail notifications. */
+  readonly smtpUrl: string | undefined;
+  /** Sender of notification mails. */
+  readonly mailFrom: string;
   /** Master key for secrets at rest (PATCHLOOP_SECRET_KEY); without it the embedded database keeps one in the data directory (lib/secrets.ts). */
   readonly secretKey: Buffer | undefined;
   /** Serve HTTPS with this certificate chain and key (PEM files); agents verify it. */
@@ -115,6 +138,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tls: e.PATCHLOOP_TLS_CERT && e.PATCHLOOP_TLS_KEY ? Object.freeze({ certFile: path.resolve(e.PATCHLOOP_TLS_CERT), keyFile: path.resolve(e.PATCHLOOP_TLS_KEY) }) : undefined,
     feedSyncReleases: Object.freeze(e.PATCHLOOP_FEED_SYNC_RELEASES.split(',').filter(Boolean)),
     secretKey: e.PATCHLOOP_SECRET_KEY,
+    smtpUrl: e.PATCHLOOP_SMTP_URL,
+    mailFrom: e.PATCHLOOP_MAIL_FROM ?? `patchloop <patchloop@${new URL(publicUrl).hostname}>`,
     oidc: e.OIDC_ISSUER
       ? Object.freeze({
           issuer: e.OIDC_ISSUER,

@@ -511,6 +511,63 @@ export interface FindingValidationsTable {
   lifted_reason: string | null;
 }
 
+/** Notifications and escalation (migration 0013). */
+export interface NotificationsTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: string;
+  title: string;
+  body: string;
+  link: string | null;
+  created_at: Generated<Date>;
+  read_at: Date | null;
+}
+
+export interface NotificationWebhooksTable {
+  id: Generated<string>;
+  name: string;
+  /** Sealed under the master key (lib/secrets.ts); never returned. */
+  url_sealed: string;
+  url_hint: string;
+  format: string;
+  enabled: Generated<boolean>;
+  created_by: string | null;
+  created_by_name: string;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+  last_attempt_at: Date | null;
+  last_status: string | null;
+  last_error: string | null;
+}
+
+export interface NotificationDeliveriesTable {
+  id: Generated<string>;
+  channel: string;
+  /** An e-mail address, or a webhook id. */
+  target: string;
+  subject: string;
+  body: string;
+  run_id: string | null;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  next_attempt_at: Generated<Date>;
+  sent_at: Date | null;
+}
+
+export interface FindingEscalationsTable {
+  id: Generated<string>;
+  kind: string;
+  finding_id: string | number;
+  rule: string;
+  policy_version: number;
+  due_at: Date | null;
+  sent_at: Generated<Date>;
+  run_id: string;
+  summary: Json;
+}
+
 export interface FindingViewsTable {
   id: string;
   owner_id: string | null;
@@ -518,6 +575,76 @@ export interface FindingViewsTable {
   query: Json;
   shared: Generated<boolean>;
   created_at: Generated<Date>;
+}
+
+/** Risk exceptions and SLA extensions (migration 0014). */
+export interface RiskExceptionsTable {
+  id: Generated<string>;
+  scope: string;
+  finding_id: string | number | null;
+  vulnerability_num: number | null;
+  asset_id: string | null;
+  asset_ids: Generated<string[]>;
+  justification: string;
+  compensating_controls: Generated<string>;
+  risk_owner_id: string;
+  /** The last day it is valid (UTC), YYYY-MM-DD. */
+  expires_on: ColumnType<string, string, string>;
+  review_interval_days: number;
+  next_review_on: ColumnType<string | null, string | null | undefined, string | null>;
+  last_reviewed_at: Date | null;
+  review_reminded_for: ColumnType<string | null, string | null | undefined, string | null>;
+  unsupported_system: Generated<boolean>;
+  status: Generated<string>;
+  renews_id: string | null;
+  requested_by: string | null;
+  requested_by_name: string;
+  decided_by: string | null;
+  decided_by_name: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+  policy_version: number | null;
+  ended_at: Date | null;
+  ended_by_name: string | null;
+  end_reason: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export interface RiskExceptionReviewsTable {
+  id: Generated<string>;
+  exception_id: string;
+  reviewer_id: string | null;
+  reviewer_name: string;
+  at: Date;
+  note: string;
+  next_review_on: ColumnType<string | null, string | null, string | null>;
+}
+
+export interface SlaExtensionsTable {
+  id: Generated<string>;
+  new_due_on: ColumnType<string, string, string>;
+  justification: string;
+  incident_ref: string | null;
+  status: Generated<string>;
+  requested_by: string | null;
+  requested_by_name: string;
+  decided_by: string | null;
+  decided_by_name: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+  policy_version: number | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export interface SlaExtensionFindingsTable {
+  extension_id: string;
+  finding_id: string | number;
+  due_at_request: Date | null;
+  due_before_approval: Date | null;
 }
 
 export interface DB {
@@ -558,4 +685,12 @@ export interface DB {
   eol_cycles: EolCyclesTable;
   asset_eol: AssetEolTable;
   eol_controls: EolControlsTable;
+  risk_exceptions: RiskExceptionsTable;
+  risk_exception_reviews: RiskExceptionReviewsTable;
+  sla_extensions: SlaExtensionsTable;
+  sla_extension_findings: SlaExtensionFindingsTable;
+  notifications: NotificationsTable;
+  notification_webhooks: NotificationWebhooksTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  finding_escalations: FindingEscalationsTable;
 }

@@ -62,6 +62,10 @@ describe('policy versions', () => {
     const same = await call(t.app, admin.token, 'PUT', '/api/policy', { document: DEFAULT_POLICY, reason: 'no change' });
     expect(same.statusCode).toBe(400);
     expect(same.json().detail).toContain('unchanged');
+    // Edited from version 1 while someone else saved... (simulated: base version 7 is not the one in force).
+    const stale = await call(t.app, admin.token, 'PUT', '/api/policy', { document: doc, reason: 'from an old tab', baseVersion: 7 });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json().detail).toContain('Version 1 was saved since you started editing version 7');
     const noReason = await call(t.app, admin.token, 'PUT', '/api/policy', { document: doc, reason: ' ' });
     expect(noReason.statusCode).toBe(400);
     expect(await versions()).toBe(1);
@@ -71,7 +75,7 @@ describe('policy versions', () => {
     const doc = structuredClone(DEFAULT_POLICY);
     doc.sla.critical = 5;
     doc.approvals.exception = ['security_analyst'];
-    const r = await call(t.app, admin.token, 'PUT', '/api/policy', { document: doc, reason: 'Board decision 2026-12: critical in 5 days' });
+    const r = await call(t.app, admin.token, 'PUT', '/api/policy', { document: doc, reason: 'Board decision 2026-12: critical in 5 days', baseVersion: 1 });
     expect(r.statusCode, r.body).toBe(201);
     expect(r.json()).toMatchObject({ version: 2, reason: 'Board decision 2026-12: critical in 5 days', author: { id: admin.user.id, name: 'pol-admin' } });
     const list = (await call(t.app, owner.token, 'GET', '/api/policy/versions')).json();

@@ -290,6 +290,19 @@ const EXPECTED: Record<string, Rule> = {
   'DELETE /api/assets/:id/ssh-target': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target` }) },
   'POST /api/assets/:id/ssh-target/collect': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target/collect` }) },
   'POST /api/ssh/host-keys/scan': { access: ADMIN, ok: [200], request: () => ({ url: '/api/ssh/host-keys/scan', body: { host: '127.0.0.1', port: 9 } }) },
+
+  // notifications and escalation (issue #6 §4): one's own notifications (marking them read is a write: not the auditor's);
+  // chat webhooks are the administrators' (this app has no master key: a new one is refused after authorisation, 409)
+  'GET /api/notifications': { access: HUMANS, ok: [200], request: () => ({ url: '/api/notifications' }) },
+  'POST /api/notifications/read-all': { access: TOKEN_OWNERS, ok: [200], request: () => ({ url: '/api/notifications/read-all' }) },
+  'POST /api/notifications/:id/read': { access: TOKEN_OWNERS, ok: [404], request: (_f, id) => ({ url: `/api/notifications/${/^\d+$/.test(id) ? id : '900000000001'}/read` }) },
+  'GET /api/notification-webhooks': { access: ADMIN, ok: [200], request: () => ({ url: '/api/notification-webhooks' }) },
+  'POST /api/notification-webhooks': { access: ADMIN, ok: [201, 409], request: (_f, _id, n) => ({ url: '/api/notification-webhooks', body: { name: `matrix ${n}`, url: 'https://hooks.example.com/services/matrix', format: 'slack' } }) },
+  'PATCH /api/notification-webhooks/:id': { access: ADMIN, ok: [404], request: (_f, id) => ({ url: `/api/notification-webhooks/${id}`, body: { enabled: false } }) },
+  'DELETE /api/notification-webhooks/:id': { access: ADMIN, ok: [404], request: (_f, id) => ({ url: `/api/notification-webhooks/${id}` }) },
+  'POST /api/notification-webhooks/:id/test': { access: ADMIN, ok: [404], request: (_f, id) => ({ url: `/api/notification-webhooks/${id}/test` }) },
+  'GET /api/escalations': { access: HUMANS, ok: [200], request: () => ({ url: '/api/escalations' }) },
+  'POST /api/escalations/run': { access: ADMIN, ok: [200], request: () => ({ url: '/api/escalations/run' }) },
 };
 
 // ---- route enumeration ------------------------------------------------------

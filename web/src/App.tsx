@@ -13,10 +13,15 @@ import { AuditPage } from './pages/Audit.js';
 import { DashboardPage } from './pages/Dashboard.js';
 import { FeedsPage } from './pages/Feeds.js';
 import { EolPage } from './pages/Eol.js';
+import { ExceptionDetailPage, ExceptionsPage } from './pages/Exceptions.js';
+import { SlaExtensionsPage } from './pages/SlaExtensions.js';
 import { AgentsPage } from './pages/Agents.js';
 import { FindingDetailPage } from './pages/FindingDetail.js';
 import { FindingsPage } from './pages/Findings.js';
 import { LoginPage } from './pages/Login.js';
+import { NotificationsNavLink, NotificationsPage } from './pages/Notifications.js';
+import { PolicyPage } from './pages/Policy.js';
+import { SiteAckReminder } from './components/policy/Acknowledgements.js';
 import { SettingsPage } from './pages/Settings.js';
 import { SetupPage } from './pages/Setup.js';
 import { VulnerabilitiesPage } from './pages/Vulnerabilities.js';
@@ -97,6 +102,8 @@ const NAV: NavItem[] = [
   { to: '/feeds', label: 'Feeds', active: (p) => p.startsWith('/feeds') },
   { to: '/eol', label: 'End of life', active: (p) => p.startsWith('/eol') },
   { to: '/agents', label: 'Agents', active: (p) => p.startsWith('/agents') },
+  { to: '/policy', label: 'Policy', active: (p) => p.startsWith('/policy') },
+  { to: '/exceptions', label: 'Exceptions', active: (p) => p.startsWith('/exceptions') || p.startsWith('/sla-extensions') },
   { to: '/audit', label: 'Audit', active: (p) => p.startsWith('/audit') },
   { to: '/settings', label: 'Settings', active: (p) => p.startsWith('/settings') },
 ];
@@ -119,7 +126,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     }),
     [me, onSignedOut],
   );
-  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings', '/feeds', '/agents'].includes(n.to) || session.can('asset:read')) && (n.to !== '/inventory/import' || session.can('asset:import')) && (n.to !== '/imports' || session.can('asset:import')));
+  const nav = NAV.filter((n) => (n.to !== '/audit' || session.can('audit:read')) && (!['/vulnerabilities', '/findings', '/feeds', '/agents', '/policy', '/exceptions'].includes(n.to) || session.can('asset:read')) && (n.to !== '/inventory/import' || session.can('asset:import')) && (n.to !== '/imports' || session.can('asset:import')));
 
   return (
     <SessionContext.Provider value={session}>
@@ -143,6 +150,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
             </ul>
           </nav>
           <div className="whoami">
+            {me.user && <NotificationsNavLink />}
             <span>
               {me.user?.displayName || me.principal.name} <span className="muted">({roleLabel(me.principal.role)})</span>
             </span>
@@ -152,6 +160,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
           </div>
         </header>
         <main id="main" tabIndex={-1}>
+          <SiteAckReminder />
           <Routes path={path} />
         </main>
       </div>
@@ -182,6 +191,12 @@ function Routes({ path }: { path: string }): ReactNode {
   if (path === '/eol') return <EolPage />;
   if (path === '/agents') return <AgentsPage />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/exceptions') return <ExceptionsPage />;
+  m = match('/exceptions/:id', path);
+  if (m?.id) return <ExceptionDetailPage id={m.id} />;
+  if (path === '/sla-extensions') return <SlaExtensionsPage />;
+  if (path === '/notifications' || path.startsWith('/notifications/')) return <NotificationsPage path={path} />;
+  if (path === '/policy' || path.startsWith('/policy/')) return <PolicyPage path={path} />;
   if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage path={path} />;
   return (
     <section>

@@ -165,6 +165,16 @@ export interface Finding {
   sources: string[];
   status: string;
   advisory: { id: number; feed: string; release: string; package: string; urgency: string | null } | null;
+  /** Prioritisation (issue #6): null until the first evaluation; GET /api/findings/{id}/priority explains it. */
+  priority: 'critical' | 'high' | 'medium' | 'low' | 'informational' | null;
+  priorityScore: number | null;
+  priorityDecision: string | null;
+  emergency: boolean;
+  dueAt: string | null;
+  slaState: 'on_track' | 'due_soon' | 'overdue' | 'excepted' | 'no_deadline' | null;
+  policyVersion: number | null;
+  exceptionId: string | null;
+  extendedDueAt: string | null;
   firstSeen: string;
   lastSeen: string;
   resolvedAt: string | null;
@@ -228,6 +238,11 @@ export interface FindingQuery {
   package?: string;
   q?: string;
   ids?: string;
+  priority?: string;
+  slaState?: string;
+  emergency?: 'true' | 'false';
+  dueBefore?: string;
+  mine?: 'true';
   sort?: string;
   order?: 'asc' | 'desc';
   limit?: string;
@@ -532,7 +547,8 @@ interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+/** Exported for the API modules beside this one (policy/api.ts). */
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   let body: string | Blob | undefined;
   if (opts.json !== undefined) {
@@ -708,4 +724,36 @@ export const registerApi = {
   /** The validation API (services/findings/validation.service.ts): all the findings or none. */
   validate: (input: { findingIds: string[]; status: 'false_positive' | 'not_affected'; justification: string | null; reason: string }) =>
     request<{ validated: number; status: string; findingIds: string[] }>('POST', '/api/findings/validation', { json: input }),
+};
+
+// --- notifications, chat webhooks and the escalation log (issue #6 §4)
+
+import type { Escalation, Notification } from '../../src/domain/notifications/schemas.js';
+import type { Webhook, WebhookCreate, WebhookUpdate } from '../../src/domain/notifications/webhook.js';
+
+export type { Escalation, Notification, Webhook, WebhookCreate, WebhookUpdate };
+
+export interface EscalationRunResult {
+  runId: string | null;
+  at: string;
+  policyVersion: number;
+  rules: { name: string; findings: number }[];
+  findings: number;
+  recipients: number;
+  inApp: number;
+  emails: { queued: number; sent: number; failed: number };
+  webhooks: { queued: number; sent: number; failed: number };
+}
+
+export const notificationsApi = {
+  list: (q: { unread?: 'true'; limit?: string; before?: string }) => request<{ items: Notification[]; unread: number; nextBefore: string | null }>('GET', '/api/notifications', { query: { ...q } }),
+  markRead: (id: string) => request<Notification>('POST', `/api/notifications/${enc(id)}/read`),
+  markAllRead: () => request<{ marked: number }>('POST', '/api/notifications/read-all'),
+  webhooks: () => request<Webhook[]>('GET', '/api/notification-webhooks'),
+  createWebhook: (input: WebhookCreate) => request<Webhook>('POST', '/api/notification-webhooks', { json: input }),
+  updateWebhook: (id: string, input: WebhookUpdate) => request<Webhook>('PATCH', `/api/notification-webhooks/${enc(id)}`, { json: input }),
+  deleteWebhook: (id: string) => request<void>('DELETE', `/api/notification-webhooks/${enc(id)}`),
+  testWebhook: (id: string) => request<{ ok: boolean; error: string | null; webhook: Webhook }>('POST', `/api/notification-webhooks/${enc(id)}/test`),
+  escalations: (q: { findingId?: string; limit?: string; before?: string }) => request<{ items: Escalation[]; nextBefore: string | null }>('GET', '/api/escalations', { query: { ...q } }),
+  runEscalations: () => request<EscalationRunResult>('POST', '/api/escalations/run'),
 };

@@ -122,6 +122,7 @@ export type Policy = z.infer<typeof policySchema>;
 export const policyEditSchema = z.strictObject({
   document: policySchema,
   reason: text(2000).trim().min(3, 'say why the policy changes (at least 3 characters)').describe('Why: recorded with the version'),
+  baseVersion: z.number().int().min(1).optional().describe('The version your edit started from: refused (409) when another version was saved since, so two editors cannot undo each other'),
 });
 
 /** The first version every installation starts from; organisations edit it. Typical values (standards.md), not a recommendation. */

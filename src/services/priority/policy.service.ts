@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { type Policy, type PolicyChange, diffPolicies, policyEditSchema, policySchema } from '../../domain/priority/index.js';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
 import * as audit from '../audit/audit.service.js';
 import { authorize, type Ctx } from '../context.js';
@@ -81,11 +81,14 @@ export async function editPolicy(db: Db, ctx: Ctx, input: unknown): Promise<Poli
       parsed.error.issues.map((i) => ({ field: `body.${i.path.join('.')}`, message: i.message })),
     );
   }
-  const { document, reason } = parsed.data;
+  const { document, reason, baseVersion } = parsed.data;
   return db.transaction().execute(async (tx) => {
     // One editor at a time: versions are consecutive.
     await sql`select pg_advisory_xact_lock(hashtext('patchloop.policy'))`.execute(tx);
     const before = await currentPolicy(tx);
+    if (baseVersion !== undefined && baseVersion !== before.version) {
+      throw new ConflictError(`Version ${before.version} was saved since you started editing version ${baseVersion}; reload, look at its changes and edit again`);
+    }
     const changes = diffPolicies(before.document, document);
     if (changes.length === 0) throw new BadRequestError('The policy is unchanged: nothing to version', [{ field: 'body.document', message: 'is the same as the current version' }]);
     const version = before.version + 1;

@@ -1,5 +1,6 @@
 /** Dashboard: how the asset register breaks down, straight from the asset API's totals. */
 import { type AssetQuery, api, withQuery } from '../api.js';
+import { MyOverdue } from '../components/findings/MyOverdue.js';
 import { ErrorBanner, Spinner, useLoad, useSession } from '../components.js';
 import { CRITICALITIES, ENVIRONMENTS, SYSTEM_TYPES, label } from '../labels.js';
 import { Link, useTitle } from '../router.js';
@@ -58,6 +59,7 @@ export function DashboardPage() {
           )}
         </div>
       </div>
+      <MyOverdue />
       <ErrorBanner error={error} />
       {loading && !data && <Spinner />}
       {data && (

@@ -4,6 +4,7 @@ import { EvidenceTable } from '../components/findings/EvidenceTable.js';
 import { StatusBadge } from '../components/findings/FindingTable.js';
 import { HistoryTimeline } from '../components/findings/HistoryTimeline.js';
 import { SeverityBadge } from '../components/findings/SeverityBadge.js';
+import { PriorityPanel } from '../components/PriorityPanel.js';
 import { ValidationPanel } from '../components/ValidationPanel.js';
 import { Badge, ErrorBanner, Spinner, useLoad } from '../components.js';
 import { formatTime, label } from '../labels.js';
@@ -101,6 +102,7 @@ export function FindingDetailPage({ id }: { id: string }) {
           </dl>
         </div>
       </div>
+      <PriorityPanel findingId={d.id} />
       <ValidationPanel finding={{ id: d.id, status: d.status, validation: d.validation }} onChanged={f.reload} />
       <div className="card">
         <h2>Evidence</h2>

@@ -11,14 +11,16 @@ import { FindingGroups } from '../components/findings/FindingGroups.js';
 import { FindingTable } from '../components/findings/FindingTable.js';
 import { apiQuery, readUrl, stateOfView, type UrlState, viewQueryOf } from '../components/findings/query.js';
 import { SavedViews } from '../components/findings/SavedViews.js';
-import { ErrorBanner, Spinner, useLoad, usePagedList } from '../components.js';
+import { ErrorBanner, Spinner, useLoad, usePagedList, useSession } from '../components.js';
+import { MY_OVERDUE_URL } from '../policy/api.js';
 import { Link, navigate, useLocation, useTitle } from '../router.js';
 import { ReevaluateButton } from '../vulns.js';
 
 export { StatusBadge } from '../components/findings/FindingTable.js';
 
 const PAGE_SIZE = '100';
-const ASCENDING = new Set(['hostname', 'vulnerability']);
+// Earliest due first, like the API's default for dueAt.
+const ASCENDING = new Set(['hostname', 'vulnerability', 'dueAt']);
 const GROUPS = ['vulnerability', 'asset', 'package'] as const;
 
 export function FindingsPage() {
@@ -30,6 +32,8 @@ export function FindingsPage() {
   const setState = (next: UrlState) => navigate(withQuery('/findings', next), { replace: true });
   const patch = (p: UrlState) => setState({ ...state, ...p });
   const groupBy = GROUPS.find((g) => g === state.groupBy) ?? null;
+  const { me } = useSession();
+  const isMyOverdue = state.mine === 'true' && state.slaState === 'overdue,due_soon';
 
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState('');
@@ -60,6 +64,11 @@ export function FindingsPage() {
       <div className="page-head">
         <h1>Findings</h1>
         <div className="actions">
+          {me.user && (
+            <Link className={`button${isMyOverdue ? ' primary' : ''}`} to={MY_OVERDUE_URL} aria-current={isMyOverdue ? 'page' : undefined}>
+              My overdue
+            </Link>
+          )}
           <a className="button" href={registerApi.exportUrl(query)} download>
             Export CSV
           </a>
@@ -67,6 +76,7 @@ export function FindingsPage() {
         </div>
       </div>
 
+      {isMyOverdue && <p className="muted">My overdue: the findings on assets you or your teams own that are overdue or due soon, earliest due first.</p>}
       <SavedViews currentQuery={viewQueryOf(state)} onPick={(v) => setState({ ...stateOfView(v.query), groupBy: state.groupBy })} />
       <FindingFilters state={state} departments={facets.data?.departments ?? []} teams={teams.data ?? []} onChange={patch} onClear={() => setState({ groupBy: state.groupBy })} />
 

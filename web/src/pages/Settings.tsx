@@ -5,6 +5,7 @@ import { AccountPage } from './Account.js';
 import { TeamsPage } from './Teams.js';
 import { TokensPage } from './Tokens.js';
 import { UsersPage } from './Users.js';
+import { WebhooksPage } from './Webhooks.js';
 
 export function SettingsPage({ path }: { path: string }) {
   useTitle('Settings');
@@ -13,6 +14,7 @@ export function SettingsPage({ path }: { path: string }) {
     { to: '/settings/users', label: 'Users', show: can('user:read') },
     { to: '/settings/teams', label: 'Teams', show: can('team:read') },
     { to: '/settings/tokens', label: 'API tokens', show: can('token:own') },
+    { to: '/settings/webhooks', label: 'Webhooks', show: can('system:admin') },
     { to: '/settings/account', label: 'My account', show: me.user !== null },
   ].filter((t) => t.show);
   const current = tabs.find((t) => path.startsWith(t.to)) ?? tabs[0];
@@ -35,6 +37,7 @@ export function SettingsPage({ path }: { path: string }) {
       {current?.to === '/settings/teams' && <TeamsPage />}
       {current?.to === '/settings/tokens' && <TokensPage />}
       {current?.to === '/settings/account' && <AccountPage />}
+      {current?.to === '/settings/webhooks' && <WebhooksPage />}
     </section>
   );
 }

@@ -2,7 +2,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import type { Team } from '../../api.js';
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES, SYSTEM_TYPES, label } from '../../labels.js';
-import { FILTER_KEYS, type FilterKey, SEVERITY_LABEL, SEVERITY_OPTIONS, SOURCE_OPTIONS, STATUS_OPTIONS, type UrlState } from './query.js';
+import { FILTER_KEYS, type FilterKey, PRIORITY_PRESETS, SEVERITY_LABEL, SEVERITY_OPTIONS, SLA_PRESETS, SOURCE_OPTIONS, STATUS_OPTIONS, type UrlState, describeValues } from './query.js';
 
 interface Props {
   state: UrlState;
@@ -80,6 +80,26 @@ export function FindingFilters({ state, departments, teams, onChange, onClear }:
         <label htmlFor="f-kevdue">KEV due by</label>
         <input id="f-kevdue" type="date" value={state.kevDueBefore ?? ''} onChange={(e) => onChange({ kevDueBefore: e.target.value || undefined })} />
       </div>
+      <Preset id="f-priority" title="Priority" presets={PRIORITY_PRESETS} current={state.priority} onChange={(priority) => onChange({ priority })} />
+      <Preset id="f-sla" title="SLA state" presets={SLA_PRESETS} current={state.slaState} onChange={(slaState) => onChange({ slaState })} />
+      <div className="field">
+        <label htmlFor="f-emergency">Emergency</label>
+        <select id="f-emergency" value={state.emergency ?? ''} onChange={(e) => onChange({ emergency: e.target.value || undefined })}>
+          <option value="">Any</option>
+          <option value="true">Emergencies only</option>
+          <option value="false">No emergencies</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="f-due">Due on or before</label>
+        <input id="f-due" type="date" value={state.dueBefore ?? ''} onChange={(e) => onChange({ dueBefore: e.target.value || undefined })} />
+      </div>
+      <div className="field">
+        <span style={{ fontWeight: 600, fontSize: '0.9rem' }}>Owner</span>
+        <label className="checkbox">
+          <input type="checkbox" style={{ width: 'auto' }} checked={state.mine === 'true'} onChange={(e) => onChange({ mine: e.target.checked ? 'true' : undefined })} /> Only my assets
+        </label>
+      </div>
       {select('source', 'Source', SOURCE_OPTIONS, (v) => (v === 'engine' ? 'patchloop engine' : v))}
       {select('environment', 'Environment', ENVIRONMENTS)}
       {select('systemType', 'System type', SYSTEM_TYPES)}
@@ -104,5 +124,28 @@ export function FindingFilters({ state, departments, teams, onChange, onClear }:
         )}
       </div>
     </form>
+  );
+}
+
+/**
+ * A multi-value filter as a list of useful combinations ("High or above"),
+ * so its options never share a name with the severity checkboxes; a
+ * combination from a link or a saved view that is not listed still shows.
+ */
+function Preset({ id, title, presets, current, onChange }: { id: string; title: string; presets: readonly (readonly [string, string])[]; current: string | undefined; onChange: (v: string | undefined) => void }) {
+  const listed = current === undefined || presets.some(([v]) => v === current);
+  return (
+    <div className="field">
+      <label htmlFor={id}>{title}</label>
+      <select id={id} value={current ?? ''} onChange={(e) => onChange(e.target.value || undefined)}>
+        <option value="">Any</option>
+        {presets.map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+        {!listed && <option value={current}>{describeValues(current)}</option>}
+      </select>
+    </div>
   );
 }

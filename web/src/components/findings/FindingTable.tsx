@@ -4,9 +4,12 @@ import { Badge } from '../../components.js';
 import { formatTime } from '../../labels.js';
 import { Link } from '../../router.js';
 import { Epss, KevBadge } from '../../vulns.js';
+import { DueCell, PriorityBadge } from './PriorityBadge.js';
 import { SeverityBadge } from './SeverityBadge.js';
 
 const COLUMNS: { key: string; label: string; sort?: string }[] = [
+  { key: 'priority', label: 'Priority', sort: 'priority' },
+  { key: 'due', label: 'Due', sort: 'dueAt' },
   { key: 'severity', label: 'Severity', sort: 'severity' },
   { key: 'vulnerability', label: 'Vulnerability', sort: 'vulnerability' },
   { key: 'cvss', label: 'CVSS', sort: 'cvss' },
@@ -71,6 +74,12 @@ export function FindingTable({ items, sort, order, onSort, selected, onSelect }:
               <tr key={f.id} className={f.status === 'open' ? undefined : 'row-muted'}>
                 <td>
                   <input type="checkbox" aria-label={`Select ${what}`} checked={selected.has(f.id)} onChange={(e) => onSelect([f.id], e.target.checked)} />
+                </td>
+                <td>
+                  <PriorityBadge priority={f.priority} />
+                </td>
+                <td>
+                  <DueCell finding={f} />
                 </td>
                 <td>
                   <SeverityBadge severity={f.severity} source={f.severitySource} />

@@ -3,7 +3,7 @@ import type { FindingQuery } from '../../api.js';
 
 export const FILTER_KEYS = [
   'q', 'status', 'severity', 'kev', 'epssMin', 'kevDueBefore', 'source', 'environment', 'systemType', 'department', 'owner',
-  'networkExposure', 'businessCriticality', 'package', 'vulnerabilityId', 'assetId',
+  'networkExposure', 'businessCriticality', 'package', 'vulnerabilityId', 'assetId', 'priority', 'slaState', 'emergency', 'dueBefore', 'mine',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export const URL_KEYS = [...FILTER_KEYS, 'sort', 'order', 'groupBy'] as const;
@@ -57,3 +57,37 @@ export function stateOfView(query: string): UrlState {
 }
 
 export const SEVERITY_LABEL: Record<string, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', none: 'None' };
+
+/** Priority and SLA-state filters as the combinations people ask for; the register accepts any list. */
+export const PRIORITY_PRESETS = [
+  ['critical', 'Critical'],
+  ['critical,high', 'High or above'],
+  ['high', 'High'],
+  ['critical,high,medium', 'Medium or above'],
+  ['medium', 'Medium'],
+  ['low', 'Low'],
+  ['informational', 'Informational'],
+] as const;
+
+export const SLA_PRESETS = [
+  ['overdue', 'Overdue'],
+  ['overdue,due_soon', 'Overdue or due soon'],
+  ['due_soon', 'Due soon'],
+  ['on_track', 'On track'],
+  ['excepted', 'Excepted (risk exception)'],
+  ['no_deadline', 'No deadline'],
+] as const;
+
+const VALUE_LABEL: Record<string, string> = {
+  critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', informational: 'Informational',
+  overdue: 'Overdue', due_soon: 'Due soon', on_track: 'On track', excepted: 'Excepted', no_deadline: 'No deadline',
+};
+
+/** "overdue,on_track" → "Overdue or On track", for a combination no preset names. */
+export function describeValues(list: string): string {
+  return list
+    .split(',')
+    .filter(Boolean)
+    .map((v) => VALUE_LABEL[v] ?? v)
+    .join(' or ');
+}

@@ -1,0 +1,250 @@
+import { sql } from 'kysely';
+import type { Digest, DigestItem, DigestSection } from '../../domain/notifications/messages.js';
+import { emailText, subjectOf, webhookPayload } from '../../domain/notifications/messages.js';
+import type { WebhookFormat } from '../../domain/notifications/webhook.js';
+import { type ESCALATION_AUDIENCES, type PriorityClass, priorityOfRank } from '../../domain/priority/policy.js';
+import type { Tx } from '../../storage/db.js';
+import { queueEmail, queueWebhook } from '../notifications/deliveries.js';
+import { absoluteLink, notificationSettings } from '../notifications/settings.js';
+
+/**
+ * From the escalation log rows of one run to messages: who is told
+ * (resolved in SQL, whatever the number of findings), and what each channel
+ * carries. Every row's summary already names its audiences and channels;
+ * this adds the people it reached. Per recipient there is one e-mail and one
+ * in-app notification per run, listing their findings by rule; chat gets
+ * one message per rule (or one per run) and webhook.
+ *
+ * Audiences:
+ * - owner: the asset's owner; for a team-owned asset its members (in the
+ *   app), and by e-mail the team's address when it has one, else each member;
+ * - owner_manager: the owning team's manager; for a user-owned asset, the
+ *   managers of that user's teams;
+ * - security: enabled security analysts, or the administrators when there
+ *   are none;
+ * - risk_owner: the person who accepted the risk under an exception. The
+ *   escalation rules only consider findings no exception covers, so nobody
+ *   yet: `riskOwners` below is where the exceptions work plugs in.
+ * Disabled accounts are never told.
+ */
+export type Audience = (typeof ESCALATION_AUDIENCES)[number];
+export type Channel = 'email' | 'webhook' | 'in_app';
+
+export interface SectionSpec {
+  heading: string;
+  channels: readonly Channel[];
+  /** Register link for "and N more". */
+  moreUrl: string;
+}
+
+export interface DispatchSpec {
+  runId: string;
+  now: Date;
+  /** Notification kind in the app ('escalation', 'priority_raised'). */
+  kind: string;
+  title: (total: number, emergency: boolean) => string;
+  intro: string;
+  /** By the log rows' `rule`. */
+  sections: ReadonlyMap<string, SectionSpec>;
+  /** One chat message per section (escalation rules), or one per run. */
+  webhookPerSection: boolean;
+  webhooks: readonly { id: string; format: WebhookFormat }[];
+}
+
+export interface DispatchResult {
+  recipients: number;
+  inApp: number;
+  emailIds: string[];
+  webhookIds: string[];
+}
+
+const MAIL_SAMPLE = 20;
+const CHAT_SAMPLE = 10;
+
+interface RecipientRow {
+  rkey: string;
+  user_id: string | null;
+  email: string | null;
+  name: string;
+  mail: boolean;
+  vias: string;
+  rule: string;
+  total: number;
+  /** Distinct findings of this recipient over all rules. */
+  findings: number;
+  sample: string[];
+}
+
+const WHY: Record<Audience, string> = {
+  owner: 'you own the affected systems, or your team does',
+  owner_manager: 'you manage the team that owns the affected systems',
+  security: 'you are in the security team',
+  risk_owner: 'you accepted the risk of the affected findings',
+};
+
+/** The exceptions work adds the risk owners named by an exception here; no escalated finding has one yet. */
+function riskOwners() {
+  return sql`select null::bigint as id, null::uuid as user_id where false`;
+}
+
+/** One row per recipient and rule, with how many findings and the most urgent ones; fills each log row's recipients. */
+async function resolve(tx: Tx, runId: string): Promise<RecipientRow[]> {
+  const r = await sql<RecipientRow>`
+    with esc as (
+      select e.id, e.finding_id, e.summary -> 'audiences' as aud, a.owner_user_id, a.owner_team_id
+      from finding_escalations e join findings f on f.id = e.finding_id join assets a on a.id = f.asset_id
+      where e.run_id = ${runId}::uuid
+    ),
+    sec as (
+      select id from users where not disabled and role = 'security_analyst'
+      union all
+      select id from users where not disabled and role = 'admin' and not exists (select 1 from users where not disabled and role = 'security_analyst')
+    ),
+    cand (id, via, user_id, address, mail) as (
+      select o.id, 'owner', o.owner_user_id, null::text, true from esc o where o.aud @> '"owner"'::jsonb and o.owner_user_id is not null
+      union all
+      select o.id, 'owner', tm.user_id, null, t.email is null
+        from esc o join teams t on t.id = o.owner_team_id join team_members tm on tm.team_id = t.id where o.aud @> '"owner"'::jsonb
+      union all
+      select o.id, 'owner', null, t.email, true from esc o join teams t on t.id = o.owner_team_id where o.aud @> '"owner"'::jsonb and t.email is not null
+      union all
+      select o.id, 'owner_manager', t.manager_user_id, null, true
+        from esc o join teams t on t.id = o.owner_team_id where o.aud @> '"owner_manager"'::jsonb and t.manager_user_id is not null
+      union all
+      select o.id, 'owner_manager', t.manager_user_id, null, true
+        from esc o join team_members tm on tm.user_id = o.owner_user_id join teams t on t.id = tm.team_id
+        where o.aud @> '"owner_manager"'::jsonb and t.manager_user_id is not null
+      union all
+      select o.id, 'security', s.id, null, true from esc o cross join sec s where o.aud @> '"security"'::jsonb
+      union all
+      select o.id, 'risk_owner', ro.user_id, null, true from esc o join (${riskOwners()}) ro on ro.id = o.id where o.aud @> '"risk_owner"'::jsonb
+    ),
+    r as (
+      select c.id, coalesce(c.user_id::text, 'mail:' || lower(c.address)) as rkey, c.user_id,
+             max(coalesce(u.email, c.address)) as email,
+             max(coalesce(nullif(u.display_name, ''), u.username, c.address)) as name,
+             bool_or(c.mail) as mail, array_agg(distinct c.via) as vias
+      from cand c left join users u on u.id = c.user_id
+      where c.user_id is null or u.disabled = false
+      group by c.id, 2, c.user_id
+    ),
+    upd as (
+      update finding_escalations e set summary = e.summary || jsonb_build_object('recipients', x.list)
+      from (select id, jsonb_agg(jsonb_build_object('userId', user_id, 'name', name, 'email', case when mail then email end, 'via', to_jsonb(vias)) order by name) as list
+            from r group by id) x
+      where e.id = x.id
+      returning e.id
+    ),
+    rf as (
+      select r.rkey, r.user_id, r.email, r.name, r.mail, r.vias, e.rule, e.finding_id, f.emergency, f.priority, f.due_at
+      from r join finding_escalations e on e.id = r.id join findings f on f.id = e.finding_id
+    ),
+    distinct_findings as (select rkey, count(distinct finding_id)::int as n from rf group by rkey)
+    select rf.rkey, rf.user_id::text as user_id, max(rf.email) as email, max(rf.name) as name, bool_or(rf.mail) as mail,
+           string_agg(array_to_string(rf.vias, ','), ',') as vias, rf.rule, count(*)::int as total, max(d.n) as findings,
+           (array_agg(rf.finding_id::text order by rf.emergency desc, rf.priority desc nulls last, rf.due_at nulls last, rf.finding_id))[1:${sql.raw(String(MAIL_SAMPLE))}] as sample
+    from rf join distinct_findings d on d.rkey = rf.rkey
+    group by rf.rkey, rf.user_id, rf.rule`.execute(tx);
+  return r.rows;
+}
+
+async function ruleTotals(tx: Tx, runId: string): Promise<{ rule: string; total: number; sample: string[] }[]> {
+  const r = await sql<{ rule: string; total: number; sample: string[] }>`
+    select e.rule, count(*)::int as total,
+           (array_agg(e.finding_id::text order by f.emergency desc, f.priority desc nulls last, f.due_at nulls last, e.finding_id))[1:${sql.raw(String(CHAT_SAMPLE))}] as sample
+    from finding_escalations e join findings f on f.id = e.finding_id
+    where e.run_id = ${runId}::uuid group by e.rule order by e.rule`.execute(tx);
+  return r.rows;
+}
+
+async function details(tx: Tx, ids: string[]): Promise<Map<string, DigestItem>> {
+  const out = new Map<string, DigestItem>();
+  if (!ids.length) return out;
+  const rows = await sql<{ id: string; hostname: string; vulnerability: string; priority: number | null; emergency: boolean; due_at: Date | null }>`
+    select f.id::text as id, a.hostname, v.id as vulnerability, f.priority, f.emergency, f.due_at
+    from findings f join assets a on a.id = f.asset_id join vulnerabilities v on v.num = f.vulnerability_num
+    where f.id = any(${sql.val(ids)}::bigint[])`.execute(tx);
+  for (const r of rows.rows) {
+    out.set(r.id, {
+      findingId: r.id, hostname: r.hostname, vulnerability: r.vulnerability,
+      priority: r.priority === null ? null : (priorityOfRank(r.priority) as PriorityClass),
+      emergency: r.emergency, dueAt: r.due_at ? new Date(r.due_at).toISOString() : null, url: absoluteLink(`/findings/${r.id}`),
+    });
+  }
+  return out;
+}
+
+export async function dispatch(tx: Tx, spec: DispatchSpec): Promise<DispatchResult> {
+  const rows = await resolve(tx, spec.runId);
+  const totals = await ruleTotals(tx, spec.runId);
+  const items = await details(tx, [...new Set([...rows.flatMap((r) => r.sample), ...totals.flatMap((t) => t.sample)])]);
+  const smtp = !!notificationSettings().smtpUrl;
+  const section = (rule: string, total: number, sample: string[]): DigestSection => {
+    const s = spec.sections.get(rule);
+    return { heading: s?.heading ?? rule, total, items: sample.map((id) => items.get(id)).filter((x): x is DigestItem => !!x), moreUrl: absoluteLink(s?.moreUrl ?? '/findings') };
+  };
+  const digest = (sections: DigestSection[], total = sections.reduce((n, s) => n + s.total, 0)): Digest => {
+    const emergency = sections.some((s) => s.items.some((i) => i.emergency));
+    const only = sections.length === 1 && sections[0]?.total === 1 ? sections[0].items[0] : undefined;
+    return { title: spec.title(total, emergency), emergency, intro: spec.intro, sections, url: only?.url ?? sections[0]?.moreUrl ?? absoluteLink('/findings') };
+  };
+  const has = (rule: string, c: Channel) => spec.sections.get(rule)?.channels.includes(c) ?? false;
+
+  const byRecipient = new Map<string, RecipientRow[]>();
+  for (const r of rows) byRecipient.set(r.rkey, [...(byRecipient.get(r.rkey) ?? []), r]);
+
+  const notifications: { user_id: string; kind: string; title: string; body: string; link: string | null; read_at: null }[] = [];
+  const mails = new Map<string, { name: string; vias: Set<Audience>; sections: Map<string, DigestSection>; findings: number }>();
+  for (const list of byRecipient.values()) {
+    const first = list[0] as RecipientRow;
+    const vias = new Set(list.flatMap((r) => r.vias.split(',')) as Audience[]);
+    const inApp = list.filter((r) => has(r.rule, 'in_app'));
+    if (first.user_id && inApp.length) {
+      const d = digest(inApp.map((r) => section(r.rule, r.total, r.sample)), inApp.length === list.length ? first.findings : undefined);
+      const lines = d.sections.flatMap((s) => [
+        `${s.heading} (${s.total}):`,
+        ...s.items.slice(0, 5).map((i) => `• ${i.hostname} · ${i.vulnerability} · ${i.emergency ? 'EMERGENCY' : (i.priority ?? 'unprioritised')} · due ${i.dueAt?.slice(0, 10) ?? 'none'}`),
+        ...(s.total > Math.min(5, s.items.length) ? [`… and ${s.total - Math.min(5, s.items.length)} more`] : []),
+      ]);
+      const single = d.sections.length === 1 && d.sections[0]?.total === 1 ? d.sections[0].items[0] : undefined;
+      const link = single ? `/findings/${single.findingId}` : (spec.sections.get(inApp[0]?.rule ?? '')?.moreUrl ?? '/findings');
+      notifications.push({ user_id: first.user_id, kind: d.emergency ? 'emergency' : spec.kind, title: `${d.emergency ? 'EMERGENCY: ' : ''}${d.title}`.slice(0, 300), body: lines.join('\n').slice(0, 10_000), link, read_at: null });
+    }
+    const byMail = list.filter((r) => r.mail && r.email && has(r.rule, 'email'));
+    if (smtp && byMail.length) {
+      // A team address that is also a person's address gets one mail.
+      const key = (first.email as string).toLowerCase();
+      const m = mails.get(key) ?? { name: first.name, vias: new Set<Audience>(), sections: new Map<string, DigestSection>(), findings: 0 };
+      m.findings = Math.max(m.findings, byMail.length === list.length ? first.findings : byMail.reduce((n, r) => n + r.total, 0));
+      for (const v of vias) m.vias.add(v);
+      for (const r of byMail) {
+        const prev = m.sections.get(r.rule);
+        if (!prev || prev.total < r.total) m.sections.set(r.rule, section(r.rule, r.total, r.sample));
+      }
+      mails.set(key, m);
+    }
+  }
+  if (notifications.length) await tx.insertInto('notifications').values(notifications).execute();
+
+  const emailIds: string[] = [];
+  for (const [address, m] of mails) {
+    const d = digest([...m.sections.values()], m.findings);
+    const why = `You receive this because ${[...m.vias].map((v) => WHY[v]).join('; ')}.`;
+    const text = emailText(d, { greeting: `Hello ${m.name}`, why, footerUrl: absoluteLink('/notifications'), now: spec.now });
+    emailIds.push(await queueEmail(tx, { to: address, subject: subjectOf(d), text, runId: spec.runId }));
+  }
+
+  const webhookIds: string[] = [];
+  const chat = totals.filter((t) => has(t.rule, 'webhook'));
+  const messages = spec.webhookPerSection ? chat.map((t) => [t]) : chat.length ? [chat] : [];
+  for (const group of messages) {
+    const d = digest(group.map((t) => section(t.rule, t.total, t.sample)));
+    for (const w of spec.webhooks) webhookIds.push(await queueWebhook(tx, { webhookId: w.id, subject: subjectOf(d), payload: webhookPayload(w.format, d, spec.now), runId: spec.runId }));
+  }
+  return { recipients: byRecipient.size, inApp: notifications.length, emailIds, webhookIds };
+}
+
+export async function enabledWebhooks(tx: Tx): Promise<{ id: string; format: WebhookFormat }[]> {
+  const rows = await tx.selectFrom('notification_webhooks').select(['id', 'format']).where('enabled', '=', true).orderBy('name').execute();
+  return rows.map((r) => ({ id: r.id, format: r.format as WebhookFormat }));
+}
