@@ -40,6 +40,11 @@ const TOKEN_OWNERS = ['admin', 'security_analyst', 'system_owner', 'change_appro
 const ADMIN = ['admin'] as const satisfies readonly Role[];
 /** Mark findings false positive / not affected and lift such marks (VUL-6): an analyst's judgement. */
 const VALIDATORS = ['admin', 'security_analyst'] as const satisfies readonly Role[];
+/** Ask for a risk exception or an SLA extension (issue #6): system owners may ask, never decide. */
+const REQUESTERS = ['admin', 'security_analyst', 'system_owner'] as const satisfies readonly Role[];
+/** Roles the policy may name as approvers (exception:decide); the service then checks the policy and separation of duties. */
+const DECIDERS = ['admin', 'security_analyst', 'change_approver', 'senior_manager'] as const satisfies readonly Role[];
+const IN_30_DAYS = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
 
 interface Fixtures {
   assetId: string;
@@ -290,6 +295,30 @@ const EXPECTED: Record<string, Rule> = {
   'DELETE /api/assets/:id/ssh-target': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target` }) },
   'POST /api/assets/:id/ssh-target/collect': { access: REGISTER_KEEPERS, ownScoped: ['system_owner'], ok: [404], realId: (f) => f.assetId, request: (_f, id) => ({ url: `/api/assets/${id}/ssh-target/collect` }) },
   'POST /api/ssh/host-keys/scan': { access: ADMIN, ok: [200], request: () => ({ url: '/api/ssh/host-keys/scan', body: { host: '127.0.0.1', port: 9 } }) },
+
+  // risk exceptions and SLA extensions (issue #6 §5–6): request (the owner too), decide (a role the policy may name), read (everyone)
+  'POST /api/exceptions': {
+    access: REQUESTERS, ok: [201],
+    request: (f, _id, n) => ({ url: '/api/exceptions', body: { scope: 'asset', assetId: f.assetId, riskOwnerId: f.userId, justification: `matrix ${n}`, expiresOn: IN_30_DAYS } }),
+  },
+  'GET /api/exceptions': { access: HUMANS, ok: [200], request: () => ({ url: '/api/exceptions' }) },
+  'GET /api/exceptions/export.csv': { access: HUMANS, ok: [200], request: () => ({ url: '/api/exceptions/export.csv' }) },
+  'GET /api/exceptions/:id': { access: HUMANS, ok: [404], request: (_f, id) => ({ url: `/api/exceptions/${id}` }) },
+  'POST /api/exceptions/:id/approve': { access: DECIDERS, ok: [404], request: (_f, id) => ({ url: `/api/exceptions/${id}/approve`, body: {} }) },
+  'POST /api/exceptions/:id/reject': { access: DECIDERS, ok: [404], request: (_f, id) => ({ url: `/api/exceptions/${id}/reject`, body: { note: 'matrix' } }) },
+  'POST /api/exceptions/:id/revoke': { access: [...DECIDERS, 'system_owner'], ok: [404], request: (_f, id) => ({ url: `/api/exceptions/${id}/revoke`, body: { reason: 'matrix' } }) },
+  'POST /api/exceptions/:id/review': { access: [...DECIDERS, 'system_owner'], ok: [404], request: (_f, id) => ({ url: `/api/exceptions/${id}/review`, body: { note: 'matrix' } }) },
+  // The matrix has no finding: an allowed request names one that does not exist (422).
+  'POST /api/sla-extensions': {
+    access: REQUESTERS, ok: [422],
+    request: () => ({ url: '/api/sla-extensions', body: { findingIds: ['900000000001'], newDueOn: IN_30_DAYS, justification: 'matrix: outage window', incidentRef: 'INC-1' } }),
+  },
+  'GET /api/sla-extensions': { access: HUMANS, ok: [200], request: () => ({ url: '/api/sla-extensions' }) },
+  'GET /api/sla-extensions/:id': { access: HUMANS, ok: [404], request: (_f, id) => ({ url: `/api/sla-extensions/${id}` }) },
+  'POST /api/sla-extensions/:id/approve': { access: DECIDERS, ok: [404], request: (_f, id) => ({ url: `/api/sla-extensions/${id}/approve`, body: {} }) },
+  'POST /api/sla-extensions/:id/reject': { access: DECIDERS, ok: [404], request: (_f, id) => ({ url: `/api/sla-extensions/${id}/reject`, body: { note: 'matrix' } }) },
+  'POST /api/sla-extensions/:id/withdraw': { access: REQUESTERS, ok: [404], request: (_f, id) => ({ url: `/api/sla-extensions/${id}/withdraw`, body: {} }) },
+  'GET /api/findings/:id/extensions': { access: HUMANS, ok: [404], request: (_f, id) => ({ url: `/api/findings/${/^\d+$/.test(id) ? id : '900000000001'}/extensions` }) },
 
   // notifications and escalation (issue #6 §4): one's own notifications (marking them read is a write: not the auditor's);
   // chat webhooks are the administrators' (this app has no master key: a new one is refused after authorisation, 409)

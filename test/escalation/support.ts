@@ -151,5 +151,4 @@ export function configure(opts: { smtpUrl: string | null; key: string }) {
   });
 }
 
-/** A finding inserted with its priority state set, as the prioritisation engine would leave it. */
 export const DAY = 86_400_000;

@@ -243,6 +243,7 @@ export interface FindingQuery {
   emergency?: 'true' | 'false';
   dueBefore?: string;
   mine?: 'true';
+  exceptionId?: string;
   sort?: string;
   order?: 'asc' | 'desc';
   limit?: string;

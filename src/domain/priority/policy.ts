@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES } from '../assets/asset.js';
-import { ROLES } from '../auth/roles.js';
+import { ROLE_PERMISSIONS, ROLES } from '../auth/roles.js';
 import { name, text } from '../text.js';
 
 /**
@@ -36,8 +36,10 @@ export const ESCALATION_CHANNELS = ['email', 'webhook', 'in_app'] as const;
 const days = (max: number) => z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(max, `must be at most ${max} days`);
 const effect = z.number().min(-10, 'must be between -10 and 10').max(10, 'must be between -10 and 10');
 const fraction = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+/** Only roles that may decide at all can be named (a system owner or an auditor named here could never approve). */
+export const DECIDING_ROLES = ROLES.filter((r) => ROLE_PERMISSIONS[r].includes('exception:decide'));
 const roles = z
-  .array(z.enum(ROLES.filter((r) => r !== 'agent') as [string, ...string[]]))
+  .array(z.enum(DECIDING_ROLES as [string, ...string[]], { error: `must be roles that may decide: ${DECIDING_ROLES.join(', ')}` }))
   .min(1, 'name at least one role')
   .max(ROLES.length)
   .refine((a) => new Set(a).size === a.length, 'each role once');
@@ -114,7 +116,11 @@ export const policySchema = z
       maxDays: days(1095).describe('Longest validity of an exception'),
       reviewIntervalDays: days(365).describe('Re-review cadence (LEG-3: annual)'),
     }),
-    escalation: z.array(escalationRuleSchema).max(20, 'at most 20 escalation rules'),
+    // The name is part of the fire-once key (finding, rule, due date): two rules of one name would silence each other.
+    escalation: z
+      .array(escalationRuleSchema)
+      .max(20, 'at most 20 escalation rules')
+      .refine((a) => new Set(a.map((r) => r.name.toLowerCase())).size === a.length, 'each escalation rule needs its own name'),
   })
   .meta({ id: 'PatchPolicy' });
 export type Policy = z.infer<typeof policySchema>;

@@ -24,6 +24,12 @@ describe('default policy', () => {
     expect(roles.error?.issues[0]?.path.join('.')).toBe('approvals.exception');
     const agent = policySchema.safeParse({ ...DEFAULT_POLICY, approvals: { ...DEFAULT_POLICY.approvals, slaExtension: ['agent'] } });
     expect(agent.success).toBe(false);
+    // A system owner or an auditor could never decide (no exception:decide): naming them is refused.
+    const owner = policySchema.safeParse({ ...DEFAULT_POLICY, approvals: { ...DEFAULT_POLICY.approvals, exception: ['system_owner'] } });
+    expect(owner.error?.issues[0]?.message).toContain('must be roles that may decide');
+    expect(policySchema.safeParse({ ...DEFAULT_POLICY, approvals: { ...DEFAULT_POLICY.approvals, exception: ['change_approver', 'senior_manager'] } }).success).toBe(true);
+    const twice = policySchema.safeParse({ ...DEFAULT_POLICY, escalation: [DEFAULT_POLICY.escalation[0], { ...DEFAULT_POLICY.escalation[1], name: 'owner AT HALF TIME' }] });
+    expect(twice.error?.issues[0]).toMatchObject({ path: ['escalation'], message: 'each escalation rule needs its own name' });
   });
 });
 

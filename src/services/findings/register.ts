@@ -79,6 +79,7 @@ export const findingFilterFields = {
   slaState: several(SLA_STATES, 'SLA state of open findings (excepted: a risk exception covers it)'),
   emergency: z.enum(['true', 'false']).optional().describe('true: only findings under the emergency procedure (actively exploited on an exposed asset)'),
   dueBefore: isoDate.describe('Only findings due on or before the end of this day (UTC)'),
+  exceptionId: z.uuid().optional().describe('Only the findings this risk exception covers'),
   mine: z.enum(['true']).optional().describe("true: only findings on assets you own, or your teams own (the system owner's view)"),
   ids: z
     .string()
@@ -181,6 +182,7 @@ export async function prepareFilters(db: Db, f: FindingFilters, viewer: string |
   let empty = false;
   if (f.status) where.push(inList(sql`f.status`, [...new Set(f.status)]));
   if (f.priority) where.push(inList(PRIORITY_KEY, [...new Set(f.priority.map((p) => PRIORITY_RANK[p]))]));
+  if (f.exceptionId) where.push(sql`f.exception_id = ${f.exceptionId}::uuid`);
   if (f.emergency) where.push(f.emergency === 'true' ? sql`f.emergency` : sql`not f.emergency`);
   if (f.dueBefore) where.push(sql`f.due_at <= ${`${f.dueBefore}T23:59:59.999Z`}::timestamptz`);
   if (f.slaState) {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../storage/db.js';
 import { notifyRaised } from '../escalation/raised.js';
+import { applyExceptionCoverage } from '../exceptions/coverage.js';
 import { type ReprioritiseSummary, reprioritise } from './reprioritise.js';
 import { type PriorityRequest, type PriorityScope, claimRequests, finishRequests } from './requests.js';
 
@@ -48,7 +49,11 @@ export async function processPriorityRequests(db: Db, opts: ProcessOptions = {})
     if (s.raised.length) await notifyRaised(db, s.raised, b.trigger);
   }
   const pending = await reprioritise(db, { kind: 'pending' }, 'detected');
-  if (pending.evaluated) out.runs.push({ ...pending, trigger: 'detected' });
+  if (pending.evaluated) {
+    out.runs.push({ ...pending, trigger: 'detected' });
+    // New findings in the scope of a valid risk exception are covered at once (VUL-7).
+    await applyExceptionCoverage(db);
+  }
   return out;
 }
 

@@ -385,7 +385,7 @@ export function ExceptionDetailPage({ id }: { id: string }) {
             )}
             <dt>Covers</dt>
             <dd>
-              {d.coveredFindings} open finding{d.coveredFindings === 1 ? '' : 's'} · <Link to="/findings?slaState=excepted">every excepted finding</Link>
+              {d.coveredFindings} open finding{d.coveredFindings === 1 ? '' : 's'} · <Link to={`/findings?exceptionId=${d.id}`}>the findings it covers</Link>
             </dd>
             {d.endReason && (
               <>

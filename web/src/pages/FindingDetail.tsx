@@ -4,6 +4,7 @@ import { EvidenceTable } from '../components/findings/EvidenceTable.js';
 import { StatusBadge } from '../components/findings/FindingTable.js';
 import { HistoryTimeline } from '../components/findings/HistoryTimeline.js';
 import { SeverityBadge } from '../components/findings/SeverityBadge.js';
+import { FindingExtensionsPanel } from '../components/FindingExtensions.js';
 import { PriorityPanel } from '../components/PriorityPanel.js';
 import { ValidationPanel } from '../components/ValidationPanel.js';
 import { Badge, ErrorBanner, Spinner, useLoad } from '../components.js';
@@ -103,6 +104,7 @@ export function FindingDetailPage({ id }: { id: string }) {
         </div>
       </div>
       <PriorityPanel findingId={d.id} />
+      <FindingExtensionsPanel findingId={d.id} status={d.status} />
       <ValidationPanel finding={{ id: d.id, status: d.status, validation: d.validation }} onChanged={f.reload} />
       <div className="card">
         <h2>Evidence</h2>

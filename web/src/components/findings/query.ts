@@ -3,7 +3,7 @@ import type { FindingQuery } from '../../api.js';
 
 export const FILTER_KEYS = [
   'q', 'status', 'severity', 'kev', 'epssMin', 'kevDueBefore', 'source', 'environment', 'systemType', 'department', 'owner',
-  'networkExposure', 'businessCriticality', 'package', 'vulnerabilityId', 'assetId', 'priority', 'slaState', 'emergency', 'dueBefore', 'mine',
+  'networkExposure', 'businessCriticality', 'package', 'vulnerabilityId', 'assetId', 'priority', 'slaState', 'emergency', 'dueBefore', 'mine', 'exceptionId',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export const URL_KEYS = [...FILTER_KEYS, 'sort', 'order', 'groupBy'] as const;

@@ -5,10 +5,9 @@
  * Saving makes a new version; the changes it will make are listed first.
  */
 import { type FormEvent, useMemo, useState } from 'react';
-import { ROLES } from '../../../../src/domain/auth/roles.js';
 import { SSVC_LABELS } from '../../../../src/domain/priority/decision-tables.js';
 import { diffPolicies } from '../../../../src/domain/priority/diff.js';
-import { CONTROL_KINDS, ESCALATION_AUDIENCES, ESCALATION_CHANNELS, MODEL_LABELS, MODELS, PRIORITIES, type Policy } from '../../../../src/domain/priority/policy.js';
+import { CONTROL_KINDS, DECIDING_ROLES, ESCALATION_AUDIENCES, ESCALATION_CHANNELS, MODEL_LABELS, MODELS, PRIORITIES, type Policy } from '../../../../src/domain/priority/policy.js';
 import { ApiError, errorMessage } from '../../api.js';
 import { ErrorBanner, Field } from '../../components.js';
 import { CRITICALITIES, ENVIRONMENTS, EXPOSURES, label, roleLabel } from '../../labels.js';
@@ -17,7 +16,8 @@ import { type FieldProblems, PRIORITY_LABEL, formatPolicyValue, pathLabel, serve
 import { Check, Choice, type Ed, type Key, Num, Several, Text, Thresholds } from './EditorFields.js';
 
 const PRIORITY_OPTIONS = PRIORITIES.map((p) => [p, PRIORITY_LABEL[p]] as const);
-const ROLE_OPTIONS = ROLES.filter((r) => r !== 'agent').map((r) => [r, roleLabel(r)] as const);
+// Only roles that may decide at all (exception:decide) can be named as approvers.
+const ROLE_OPTIONS = DECIDING_ROLES.map((r) => [r, roleLabel(r)] as const);
 const AUDIENCE_OPTIONS = [['owner', 'Owner'], ['owner_manager', "Owner's manager"], ['security', 'Security'], ['risk_owner', 'Risk owner']] as const;
 const CHANNEL_OPTIONS = [['email', 'E-mail'], ['webhook', 'Chat webhook'], ['in_app', 'In-app']] as const;
 const IMPACT_OPTIONS = (['low', 'medium', 'high'] as const).map((x) => [x, label(x)] as const);
