@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { elapsedPercent } from '../../src/domain/priority/deadline.js';
+import { DEFAULT_POLICY } from '../../src/domain/priority/policy.js';
+import { editPolicy } from '../../src/services/priority/policy.service.js';
 import * as assets from '../../src/services/assets/assets.service.js';
 import { elapsedAtLeast, runEscalations } from '../../src/services/escalation/run.js';
 import { deliverPending } from '../../src/services/notifications/deliveries.js';
@@ -283,5 +285,27 @@ describe('escalation rules', () => {
       const expected = cases.map(([cs, due], i) => ((elapsedPercent({ dueAt: due, classSince: cs }, NOW) ?? -1) >= pct ? i : -1)).filter((i) => i >= 0);
       expect(r.rows.map((x) => x.i), `${pct} %`).toEqual(expected);
     }
+  });
+  it('the risk owner of an exception requested and not yet decided hears of the breach (audience risk_owner)', async () => {
+    const doc = structuredClone(DEFAULT_POLICY);
+    doc.escalation = [{ name: 'Risk owner at breach', atPercent: 100, minPriority: 'low', notify: ['risk_owner'], channels: ['email', 'in_app'] }];
+    await editPolicy(database.db, operator, { document: doc, reason: 'test: escalate to risk owners' });
+    await database.db.deleteFrom('priority_requests').execute();
+    const asset = (await assets.createAsset(database.db, operator, { hostname: 'legacy-erp-01', environment: 'production', systemType: 'application_server', businessCriticality: 'high', networkExposure: 'internal' })).id;
+    await finding('waiting', asset, { priority: 3, classSince: at(-40), dueAt: at(-10) });
+    await finding('undecided-elsewhere', asset, { priority: 3, classSince: at(-40), dueAt: at(-10) });
+    await database.db
+      .insertInto('risk_exceptions')
+      .values({ scope: 'finding', finding_id: f.waiting, justification: 'ERP vendor patch only in Q2', risk_owner_id: u.max, expires_on: '2027-06-30', review_interval_days: 365, requested_by_name: 'olivia' } as never)
+      .execute();
+    smtp.clear();
+    const r = await runEscalations(database.db, NOW);
+    // Every overdue finding reaches the new rule (the team's and the unowned one from above, and these two)…
+    expect(r.rules).toEqual([{ name: 'Risk owner at breach', findings: 4 }]);
+    // …but only the one with a pending request has a risk owner; the others reach nobody under this rule.
+    expect(smtp.messages().flatMap((m) => m.to)).toEqual(['max@example.test']);
+    expect(mailsTo('max@example.test')[0]?.text).toContain('legacy-erp-01');
+    expect((await inApp('max')).at(-1)?.body).toContain('legacy-erp-01');
+    expect(mailsTo('max@example.test')[0]?.text).toContain('you are the risk owner of an exception requested for them');
   });
 });

@@ -22,9 +22,8 @@ import { absoluteLink, notificationSettings } from '../notifications/settings.js
  *   managers of that user's teams;
  * - security: enabled security analysts, or the administrators when there
  *   are none;
- * - risk_owner: the person who accepted the risk under an exception. The
- *   escalation rules only consider findings no exception covers, so nobody
- *   yet: `riskOwners` below is where the exceptions work plugs in.
+ * - risk_owner: the risk owner named by an exception requested for the
+ *   finding and not yet decided (`riskOwners` below).
  * Disabled accounts are never told.
  */
 export type Audience = (typeof ESCALATION_AUDIENCES)[number];
@@ -79,12 +78,23 @@ const WHY: Record<Audience, string> = {
   owner: 'you own the affected systems, or your team does',
   owner_manager: 'you manage the team that owns the affected systems',
   security: 'you are in the security team',
-  risk_owner: 'you accepted the risk of the affected findings',
+  risk_owner: 'you are the risk owner of an exception requested for them and not yet decided',
 };
 
-/** The exceptions work adds the risk owners named by an exception here; no escalated finding has one yet. */
-function riskOwners() {
-  return sql`select null::bigint as id, null::uuid as user_id where false`;
+/**
+ * Escalated findings are never covered by an approved exception; their risk
+ * owners are those named by an exception *requested* for them and not yet
+ * decided: the person who asked to accept the risk hears that the deadline
+ * is passing while the decision waits.
+ */
+function riskOwners(runId: string) {
+  return sql`select e.id, x.risk_owner_id as user_id
+    from finding_escalations e join findings f on f.id = e.finding_id
+    join risk_exceptions x on x.status = 'requested' and (
+      (x.scope = 'finding' and x.finding_id = f.id)
+      or (x.scope = 'vulnerability' and x.vulnerability_num = f.vulnerability_num and (cardinality(x.asset_ids) = 0 or f.asset_id = any(x.asset_ids)))
+      or (x.scope = 'asset' and x.asset_id = f.asset_id))
+    where e.run_id = ${runId}::uuid`;
 }
 
 /** One row per recipient and rule, with how many findings and the most urgent ones; fills each log row's recipients. */
@@ -117,7 +127,7 @@ async function resolve(tx: Tx, runId: string): Promise<RecipientRow[]> {
       union all
       select o.id, 'security', s.id, null, true from esc o cross join sec s where o.aud @> '"security"'::jsonb
       union all
-      select o.id, 'risk_owner', ro.user_id, null, true from esc o join (${riskOwners()}) ro on ro.id = o.id where o.aud @> '"risk_owner"'::jsonb
+      select o.id, 'risk_owner', ro.user_id, null, true from esc o join (${riskOwners(runId)}) ro on ro.id = o.id where o.aud @> '"risk_owner"'::jsonb
     ),
     r as (
       select c.id, coalesce(c.user_id::text, 'mail:' || lower(c.address)) as rkey, c.user_id,
