@@ -103,11 +103,11 @@ export async function runReprioritise(opts: ReprioritiseOptions): Promise<{ ok: 
     const run = daily.runs.find((r) => r.trigger.startsWith('epss'));
 
     const kevIds = ((await database.executeSql(`select v.id from vulnerabilities v where v.kev_date_added is null and exists (select 1 from findings f where f.vulnerability_num = v.num) order by v.num limit 20`)).rows as { id: string }[]).map((x) => x.id);
+    // As the scheduled feed sync imports it: re-prioritised (and notified) within the import, however many findings.
     const t4 = performance.now();
-    const kev = await importFeed(database.db, ctx, 'kev', kevFile(kevIds), { source: 'bench' });
-    const kevS = (performance.now() - t4) / 1000;
-    const kevDone = kev.reprioritised?.deferred ? await processPriorityRequests(database.db) : null;
+    const kev = await importFeed(database.db, ctx, 'kev', kevFile(kevIds), { source: 'bench', reprioritiseInline: Number.POSITIVE_INFINITY });
     const kevTotalS = (performance.now() - t4) / 1000;
+    const kevRun = kev.reprioritised ?? { evaluated: 0, changed: 0, raised: 0 };
     const dist = (await database.executeSql(`select priority, count(*) as n, count(*) filter (where emergency) as e, count(*) filter (where due_at < now()) as overdue from findings group by 1 order by 1 desc`)).rows;
 
     const mach = machine();
@@ -125,7 +125,7 @@ export async function runReprioritise(opts: ReprioritiseOptions): Promise<{ ok: 
           ['first prioritisation (every finding new)', firstS.toFixed(1), String(firstRun?.evaluated ?? 0), String(firstRun?.changed ?? 0), '—', 'info'],
           [`EPSS import (${imported.records.toLocaleString('en')} CVEs, ${imported.changed + imported.added} changed)`, importS.toFixed(1), '—', '—', '—', `inline re-prioritisation deferred: ${imported.reprioritised?.deferred ?? false}`],
           ['re-prioritise after the EPSS update', dailyS.toFixed(1), String(run?.evaluated ?? 0), String(run?.changed ?? 0), String(run?.raisedCount ?? 0), `${ok ? 'PASS' : 'FAIL'} < ${opts.targetS} s`],
-          [`KEV addition of ${kevIds.length} CVEs (import + re-prioritisation)`, kevTotalS.toFixed(1), String(kev.reprioritised?.evaluated ?? kevDone?.runs[0]?.evaluated ?? 0), String(kev.reprioritised?.changed ?? 0), String(kev.reprioritised?.raised ?? 0), `import alone ${kevS.toFixed(1)} s; info`],
+          [`KEV addition of ${kevIds.length} CVEs (import + re-prioritisation)`, kevTotalS.toFixed(1), String(kevRun.evaluated), String(kevRun.changed), String(kevRun.raised), `as the scheduled sync runs it; info`],
         ],
       ),
     );

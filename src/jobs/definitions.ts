@@ -97,7 +97,8 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger, 
         const ctx = { principal: systemPrincipal('scheduled feed sync'), requestId: null };
         for (const feed of FEEDS) {
           try {
-            const s = await syncFeed(database.db, ctx, feed, { releases: feed === 'debian' ? config.feedSyncReleases : undefined });
+            // Already in the background: a KEV addition raises its findings and notifies before this sync moves on, however many (INC-1).
+            const s = await syncFeed(database.db, ctx, feed, { releases: feed === 'debian' ? config.feedSyncReleases : undefined, reprioritiseInline: Number.POSITIVE_INFINITY });
             logger.info({ feed, added: s.added, changed: s.changed, removed: s.removed, notModified: s.notModified ?? false }, 'feed synced');
           } catch (err) {
             logger.error({ feed, err }, 'feed sync failed');

@@ -26,6 +26,8 @@ export interface SyncOptions {
   download?: Partial<Omit<FetchFeedOptions, 'dest' | 'etag' | 'lastModified'>>;
   /** NVD API paging: API key, rate limit clock, retries (tests use a fake clock). */
   nvd?: NvdFetchOptions;
+  /** See ImportMeta.reprioritiseInline: the scheduled sync (already a background job) re-prioritises everything itself. */
+  reprioritiseInline?: number;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function syncFeed(db: Db, ctx: Ctx, feed: FeedName, opts: SyncOptio
     }
     if (result.status === 'not-modified') return markNotModified(db, ctx, feed, url);
     const bytes = fs.readFileSync(result.path);
-    return await importFeed(db, ctx, feed, bytes, { source: url, etag: result.etag, lastModified: result.lastModified, releases: opts.releases });
+    return await importFeed(db, ctx, feed, bytes, { source: url, etag: result.etag, lastModified: result.lastModified, releases: opts.releases, reprioritiseInline: opts.reprioritiseInline });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
