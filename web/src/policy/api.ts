@@ -1,7 +1,7 @@
 /** The patch policy and priority endpoints (src/http/routes/policy.ts) for the web UI. */
 import { request } from '../api.js';
 import type { SlaState } from '../../../src/domain/priority/deadline.js';
-import type { Policy, PriorityClass, PriorityModel } from '../../../src/domain/priority/policy.js';
+import type { Policy, PriorityClass } from '../../../src/domain/priority/policy.js';
 
 export type { Policy, PriorityClass, SlaState };
 
@@ -35,49 +35,10 @@ export interface Acknowledgements {
   people: { userId: string; username: string; displayName: string; role: string; version: number | null; acknowledgedAt: string | null; current: boolean }[];
 }
 
-export interface PriorityExplanation {
-  findingId: string;
-  status: string;
-  stored: {
-    priority: PriorityClass | null;
-    score: number | null;
-    decision: string | null;
-    emergency: boolean;
-    slaDays: number | null;
-    slaStart: string | null;
-    classSince: string | null;
-    dueAt: string | null;
-    extendedDueAt: string | null;
-    exceptionId: string | null;
-    policyVersion: number | null;
-    prioritisedAt: string | null;
-    slaState: SlaState | null;
-    elapsedPercent: number | null;
-  };
-  current: {
-    policyVersion: number;
-    model: PriorityModel;
-    modelLabel: string;
-    priority: PriorityClass;
-    score: number | null;
-    decision: string | null;
-    emergency: boolean;
-    slaDays: number | null;
-    factors: { factor: string; value: string; effect: string; points?: number }[];
-    upToDate: boolean;
-  };
-  history: {
-    at: string;
-    policyVersion: number;
-    priority: PriorityClass;
-    previousPriority: PriorityClass | null;
-    emergency: boolean;
-    dueAt: string | null;
-    previousDueAt: string | null;
-    basis: string;
-    trigger: string;
-  }[];
-}
+/** The server's own type (a type-only import: nothing of the server reaches the bundle). */
+import type { PriorityExplanation } from '../../../src/services/priority/explain.js';
+
+export type { PriorityExplanation };
 
 const enc = encodeURIComponent;
 
