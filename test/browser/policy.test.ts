@@ -14,7 +14,7 @@ import { permissionsOf } from '../../src/domain/auth/roles.js';
 import { DEFAULT_POLICY } from '../../src/domain/priority/policy.js';
 import type { RunningServer } from '../../src/main/server.js';
 import { createAsset } from '../../src/services/assets/assets.service.js';
-import { editPolicy } from '../../src/services/priority/policy.service.js';
+import { editPolicy, getPolicy } from '../../src/services/priority/policy.service.js';
 import { processPriorityRequests } from '../../src/services/priority/worker.js';
 import { createUser } from '../../src/services/users/users.service.js';
 import { operator } from '../support/app.js';
@@ -143,22 +143,23 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'patch policy and priorities in 
     expect(api.document.riskScore.criticality.high).toBe(1);
   });
 
-  it("shows the server's refusal when someone else saved the same change first", async () => {
+  it("refuses to overwrite a version someone else saved meanwhile (no lost update)", async () => {
     await admin.goto(`${server.url}/policy/edit`);
     const form = admin.getByRole('form', { name: 'Edit the patch policy' });
     await form.getByRole('group', { name: 'SLA (days from detection)' }).getByLabel('Medium', { exact: true }).fill('60');
     await form.getByLabel('Reason for the change').fill('Medium within 60 days');
-    // Another admin session saves the same document meanwhile: version 3.
+    // Another admin session saves another change meanwhile: version 3.
     const doc = structuredClone(DEFAULT_POLICY);
-    doc.sla = { ...doc.sla, critical: 5, medium: 60 };
+    doc.sla = { ...doc.sla, critical: 5, low: 150 };
     doc.riskScore.criticality.high = 1;
     const ctx = { principal: { kind: 'user' as const, userId: adminId, name: ADMIN.username, role: 'admin' as const, permissions: permissionsOf('admin') }, requestId: 'test' };
-    await editPolicy(server.database.db, ctx, { document: doc, reason: 'Medium within 60 days (other tab)' });
+    await editPolicy(server.database.db, ctx, { document: doc, reason: 'Low within 150 days (other tab)' });
     await form.getByRole('button', { name: 'Save new version' }).click();
     const alert = form.getByRole('alert');
-    await expect.poll(() => alert.textContent()).toContain('The policy is the same as the current version');
-    expect(await alert.textContent()).toContain('the server refused it (The policy is unchanged: nothing to version)');
+    // Saving the tab's draft would silently undo the other change (low back to 180): refused, naming both versions.
+    await expect.poll(() => alert.textContent()).toContain('Version 3 was saved since you started editing version 2');
     expect(await versions()).toBe(3);
+    expect((await getPolicy(server.database.db, ctx)).document.sla.low).toBe(150);
   });
 
   it("a system owner sees the banner, acknowledges, and leaves the admin's not-acknowledged list", async () => {
