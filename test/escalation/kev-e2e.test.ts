@@ -106,4 +106,41 @@ describe('a KEV addition escalates within the feed import', () => {
     expect(smtp.messages()).toEqual([]);
     expect(hooks.received).toHaveLength(calls);
   });
+
+  it('announces findings that are emergencies when first detected, each recipient with their own figures', async () => {
+    const db = database.db;
+    await importFeed(db, operator, 'kev', kevDoc([{ cve: 'CVE-2027-3000', added: day(0), due: day(21) }, { cve: 'CVE-2027-3001', added: day(0), due: day(21) }]), { source: 'test' });
+    const peter = await createUser(db, operator, { username: 'peter', displayName: 'Peter Payments', role: 'system_owner', email: 'peter@example.test', password: 'correct horse battery staple' });
+    const olivia = await db.selectFrom('users').select('id').where('username', '=', 'olivia').executeTakeFirstOrThrow();
+    const pay = await assets.createAsset(db, operator, { hostname: 'pay-01', environment: 'production', systemType: 'web_server', businessCriticality: 'high', networkExposure: 'internet_facing', ownerUserId: peter.id });
+    const lab = await assets.createAsset(db, operator, { hostname: 'lab-01', environment: 'test', systemType: 'web_server', businessCriticality: 'low', networkExposure: 'internal', ownerUserId: olivia.id });
+    const web = await db.selectFrom('assets').select('id').where('hostname', '=', 'web-01').executeTakeFirstOrThrow();
+    const v = await db.selectFrom('vulnerabilities').select('num').where('id', '=', 'CVE-2027-3001').executeTakeFirstOrThrow();
+    await processPriorityRequests(db);
+    smtp.clear();
+    const calls = hooks.received.length;
+    // A scan finds CVE-2027-3001 on two exposed systems (emergencies) and on an internal lab host (not one).
+    for (const assetId of [web.id, pay.id, lab.id]) {
+      await db.insertInto('findings').values({ asset_id: assetId, vulnerability_num: v.num, name_id: 0, package_id: null, source: 'nessus', first_seen: new Date(), last_seen: new Date() } as never).execute();
+    }
+    const run = await processPriorityRequests(db);
+    expect(run.runs.find((r) => r.trigger === 'detected')).toMatchObject({ evaluated: 3, raisedCount: 2 });
+
+    const mails = smtp.messages();
+    const to = (who: string) => mails.filter((m) => m.to.includes(who));
+    expect(mails.flatMap((m) => m.to).sort()).toEqual(['olivia@example.test', 'peter@example.test', 'sam@example.test']);
+    expect(to('olivia@example.test')[0]?.subject).toBe('[EMERGENCY] [patchloop] 1 new emergency');
+    expect(to('peter@example.test')[0]?.subject).toBe('[EMERGENCY] [patchloop] 1 new emergency');
+    expect(to('sam@example.test')[0]?.subject).toBe('[EMERGENCY] [patchloop] 2 new emergencies');
+    expect(to('sam@example.test')[0]?.text).toContain('Newly detected or reopened');
+    expect(to('sam@example.test')[0]?.text).not.toContain('lab-01');
+    expect(hooks.received).toHaveLength(calls + 1);
+    const logged = await db.selectFrom('finding_escalations').select('rule').where('kind', '=', 'raised').where('sent_at', '>', new Date(Date.now() - 60_000)).execute();
+    expect(logged.filter((r) => r.rule === 'Emergency')).toHaveLength(3);
+
+    // Evaluated again with nothing new: no second announcement.
+    smtp.clear();
+    await processPriorityRequests(db);
+    expect(smtp.messages()).toEqual([]);
+  });
 });

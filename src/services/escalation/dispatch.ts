@@ -41,7 +41,8 @@ export interface DispatchSpec {
   now: Date;
   /** Notification kind in the app ('escalation', 'priority_raised'). */
   kind: string;
-  title: (total: number, emergency: boolean) => string;
+  /** `perRule`: this recipient's findings by log rule (their own figures, not the run's). */
+  title: (total: number, emergency: boolean, perRule: ReadonlyMap<string, number>) => string;
   intro: string;
   /** By the log rows' `rule`. */
   sections: ReadonlyMap<string, SectionSpec>;
@@ -193,10 +194,12 @@ export async function dispatch(tx: Tx, spec: DispatchSpec): Promise<DispatchResu
     const s = spec.sections.get(rule);
     return { heading: s?.heading ?? rule, total, items: sample.map((id) => items.get(id)).filter((x): x is DigestItem => !!x), moreUrl: absoluteLink(s?.moreUrl ?? '/findings') };
   };
+  const ruleOf = new Map([...spec.sections].map(([rule, s]) => [s.heading, rule]));
   const digest = (sections: DigestSection[], total = sections.reduce((n, s) => n + s.total, 0)): Digest => {
     const emergency = sections.some((s) => s.items.some((i) => i.emergency));
     const only = sections.length === 1 && sections[0]?.total === 1 ? sections[0].items[0] : undefined;
-    return { title: spec.title(total, emergency), emergency, intro: spec.intro, sections, url: only?.url ?? sections[0]?.moreUrl ?? absoluteLink('/findings') };
+    const perRule = new Map(sections.map((s) => [ruleOf.get(s.heading) ?? s.heading, s.total]));
+    return { title: spec.title(total, emergency, perRule), emergency, intro: spec.intro, sections, url: only?.url ?? sections[0]?.moreUrl ?? absoluteLink('/findings') };
   };
   const has = (rule: string, c: Channel) => spec.sections.get(rule)?.channels.includes(c) ?? false;
 

@@ -10,7 +10,8 @@ import { currentPolicy } from '../priority/policy.service.js';
 import { type Channel, dispatch, enabledWebhooks, type SectionSpec } from './dispatch.js';
 
 /**
- * Findings whose priority rose, or that became emergencies, are announced at
+ * Findings whose priority rose, or that became emergencies (including new
+ * and reopened findings that are emergencies from the start), are announced at
  * once (INC-1: a KEV addition affecting the fleet notifies within the same
  * feed sync): the owner and security, on every channel configured, grouped
  * by recipient, emergencies first and flagged in the subject and text. The
@@ -30,6 +31,8 @@ export interface RaisedResult {
 const SYSTEM: Ctx = { principal: systemPrincipal('escalation'), requestId: null };
 const EMERGENCY = 'Emergency';
 const RAISED = 'Priority raised';
+/** The worker's trigger for new and reopened findings (their first class). */
+const DETECTED = 'detected';
 
 export async function notifyRaised(db: Db, findingIds: readonly string[], trigger: string): Promise<RaisedResult | null> {
   if (!findingIds.length) return null;
@@ -65,8 +68,15 @@ async function raise(db: Db, findingIds: readonly string[], trigger: string): Pr
     ]);
     const d = await dispatch(tx, {
       runId, now, kind: 'priority_raised', sections, webhookPerSection: false, webhooks,
-      title: (total, emergency) => (emergency ? `${emergencies} emergenc${emergencies === 1 ? 'y' : 'ies'} among ${total} raised finding${total === 1 ? '' : 's'}` : `Priority raised on ${total} finding${total === 1 ? '' : 's'}`),
-      intro: `Their priority rose after: ${trigger.slice(0, 300)}. Their due dates may have moved earlier.`,
+      title: (total, emergency, perRule) => {
+        const e = perRule.get(EMERGENCY) ?? 0;
+        const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+        if (trigger === DETECTED && emergency && e === total) return plural(e, 'new emergency', 'new emergencies');
+        return emergency ? `${plural(e, 'emergency', 'emergencies')} among ${plural(total, 'raised finding', 'raised findings')}` : `Priority raised on ${plural(total, 'finding', 'findings')}`;
+      },
+      intro: trigger === DETECTED
+        ? 'Newly detected or reopened: actively exploited vulnerabilities on exposed systems. The emergency procedure applies from now.'
+        : `Their priority rose after: ${trigger.slice(0, 300)}. Their due dates may have moved earlier.`,
     });
     await audit.record(tx, SYSTEM, {
       action: 'escalation.raised', entityType: 'escalation', entityId: runId, before: null,

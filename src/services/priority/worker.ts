@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../storage/db.js';
 import { notifyRaised } from '../escalation/raised.js';
 import { applyExceptionCoverage } from '../exceptions/coverage.js';
+import { notificationSettings } from '../notifications/settings.js';
 import { type ReprioritiseSummary, reprioritise } from './reprioritise.js';
 import { type PriorityRequest, type PriorityScope, claimRequests, finishRequests } from './requests.js';
 
@@ -53,6 +54,8 @@ export async function processPriorityRequests(db: Db, opts: ProcessOptions = {})
     out.runs.push({ ...pending, trigger: 'detected' });
     // New findings in the scope of a valid risk exception are covered at once (VUL-7).
     await applyExceptionCoverage(db);
+    // Emergencies among them (a scan found an actively exploited vulnerability on an exposed system) are announced now, not at the first escalation step.
+    if (pending.raised.length) await notifyRaised(db, pending.raised, 'detected');
   }
   return out;
 }
@@ -82,7 +85,8 @@ async function size(db: Db, scope: PriorityScope): Promise<number> {
 export async function settlePriorities(db: Db, inlineLimit = 50_000): Promise<ProcessSummary | null> {
   try {
     return await processPriorityRequests(db, { inlineLimit });
-  } catch {
+  } catch (err) {
+    notificationSettings().logger?.error({ err }, 'priorities not settled after the change; the re-prioritisation job retries them');
     return null;
   }
 }
