@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/domain/priority/index.js';
+import { refreshEvaluations } from '../../src/services/eol/evaluation.js';
 import { applyExceptionCoverage, expireExceptions } from '../../src/services/exceptions/exceptions.service.js';
 import { sendReviewReminders } from '../../src/services/exceptions/reminders.js';
 import { processPriorityRequests } from '../../src/services/priority/worker.js';
@@ -188,6 +189,27 @@ describe('coverage over time', () => {
     expect(await applyExceptionCoverage(t.database.db)).toEqual({ covered: 0 });
     const audit = (await get(p.root.token, `/api/audit?entityType=risk_exception&entityId=${e.id}`)).json().items[0];
     expect(audit).toMatchObject({ action: 'exception.cover', after: { newlyCovered: 1 } });
+  });
+
+  it('a vulnerability-wide exception approved without senior management does not reach an unsupported system found later (LEG-3)', async () => {
+    const num = await vuln(t.database, 'CVE-2026-2002', 8.1);
+    const e = await request(p.alice.token, { scope: 'vulnerability', vulnerabilityId: 'CVE-2026-2002' });
+    expect(e.unsupportedSystem).toBe(false);
+    expect((await post(p.bob.token, `/api/exceptions/${e.id}/approve`)).statusCode).toBe(200);
+    // A host new to the register after the approval, on Debian 9 (unsupported), evaluated as the end-of-life job does.
+    const old = await asset(t.database, 'old-02', { osName: 'Debian GNU/Linux', osVersion: '9' });
+    expect(await refreshEvaluations(t.database.db, { assetIds: [old] })).toBe(1);
+    const onWeb = await finding(t.database, web, num, new Date());
+    const onLegacy = await finding(t.database, old, num, new Date());
+    await processPriorityRequests(t.database.db);
+    expect((await row(onWeb)).exception_id).toBe(e.id);
+    expect((await row(onLegacy)).exception_id).toBeNull();
+    expect((await findingOf(onLegacy)).slaState).not.toBe('excepted');
+    // Senior management's exception for the unsupported host covers it.
+    const own = await request(p.alice.token, { scope: 'finding', findingId: onLegacy });
+    expect(own.unsupportedSystem).toBe(true);
+    expect((await post(p.sam.token, `/api/exceptions/${own.id}/approve`)).json().coveredFindings).toBe(1);
+    expect((await row(onLegacy)).exception_id).toBe(own.id);
   });
 
   it('a renewal takes the findings over; a rejected renewal ends the exception it would renew', async () => {

@@ -17,7 +17,9 @@ import { settlePriorities } from '../priority/worker.js';
  * at the end) and a line in their history.
  *
  * `applyExceptionCoverage(db)` covers findings that appeared after an
- * approval (a new scan, a new asset with the vulnerability). The
+ * approval (a new scan, a new asset with the vulnerability), except on an
+ * unsupported system when the approval was not senior management's for
+ * unsupported systems (LEG-3): that needs its own exception. The
  * 'exceptions.coverage' job runs it every 15 minutes; call it after a
  * matching run or an import for immediate effect.
  */
@@ -39,7 +41,7 @@ export async function coverWithin(tx: Tx, o: CoverOptions): Promise<{ findingId:
   // The exceptions are share-locked: an expiry or revocation running at the same time waits, so no finding is left pointing at an ended exception.
   const r = await sql<{ id: string | number; exception_id: string }>`
     with active as (
-      select id, scope, finding_id, vulnerability_num, asset_id, asset_ids, expires_on from risk_exceptions
+      select id, scope, finding_id, vulnerability_num, asset_id, asset_ids, expires_on, unsupported_system from risk_exceptions
       where status = 'approved' and expires_on >= ${today}::date ${onlyException}
       for share
     ), candidates as (
@@ -49,9 +51,14 @@ export async function coverWithin(tx: Tx, o: CoverOptions): Promise<{ findingId:
         and (cardinality(a.asset_ids) = 0 or f.asset_id = any(a.asset_ids)) where ${open}
       union all
       select f.id, a.id, a.expires_on from active a join findings f on a.scope = 'asset' and f.asset_id = a.asset_id where ${open}
+    ), allowed as (
+      -- LEG-3: only an exception senior management approved for unsupported systems covers a finding on one (an asset may reach
+      -- its end of life, or a vulnerability-wide exception meet a new unsupported host, after an approval that did not consider it).
+      select c.* from candidates c join active a on a.id = c.exception_id join findings f on f.id = c.finding_id
+      where a.unsupported_system or not exists (select 1 from asset_eol x where x.asset_id = f.asset_id and x.state = 'unsupported')
     ), pick as (
       -- Covered by several: the one valid longest, so the finding changes hands least often.
-      select distinct on (finding_id) finding_id, exception_id from candidates order by finding_id, expires_on desc, exception_id
+      select distinct on (finding_id) finding_id, exception_id from allowed order by finding_id, expires_on desc, exception_id
     )
     update findings f set exception_id = p.exception_id from pick p
     where f.id = p.finding_id and f.exception_id is null
