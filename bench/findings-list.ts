@@ -3,7 +3,11 @@ import os from 'node:os';
 import { CompiledQuery, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, sql, type UnknownRow } from 'kysely';
 import pino from 'pino';
 import { buildApp } from '../src/http/app.js';
+import { permissionsOf } from '../src/domain/auth/roles.js';
 import { loadConfig } from '../src/lib/config.js';
+import { sha256Hex } from '../src/lib/crypto.js';
+import { TOKEN_PREFIX } from '../src/services/auth/auth.service.js';
+import { processPriorityRequests } from '../src/services/priority/worker.js';
 import { type Database, migrate, openPostgres } from '../src/storage/db.js';
 import { DEPARTMENTS, loadDataset, rng } from './support/dataset.js';
 import { createDatabase, dropDatabase, machine } from './support/machine.js';
@@ -22,6 +26,11 @@ import { ms, summarise, table } from './support/stats.js';
  * with evidence rows (one in seven engine findings also has Nessus
  * evidence). The real HTTP server answers real requests: the first page of
  * each scenario and the next page through its cursor, one client.
+ *
+ * Issue #6 added priority, due date and SLA state: the open findings are
+ * prioritised by the real worker after loading (default policy), and the
+ * register's priority views (by priority, overdue by due date, emergencies,
+ * a system owner's "my overdue") are measured with the rest.
  */
 export interface FindingsListOptions {
   databaseUrl: string;
@@ -54,6 +63,8 @@ interface Scenario {
   path?: string;
   /** Informational: no target (grouping counts every selected finding). */
   untargeted?: boolean;
+  /** Asked by the system owner who owns the most assets (their own token), not the local operator. */
+  asOwner?: boolean;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -70,6 +81,11 @@ export const SCENARIOS: Scenario[] = [
   { name: 'package+open, sort=severity', params: (d, r) => ({ package: d.packages[r % d.packages.length] as string, status: 'open', sort: 'severity' }) },
   { name: 'epssMin=0.5+internet-facing, sort=epss', params: () => ({ epssMin: '0.5', networkExposure: 'internet_facing', sort: 'epss' }) },
   { name: 'kevDueBefore+open, sort=vulnerability', params: () => ({ kevDueBefore: '2026-01-01', status: 'open', sort: 'vulnerability' }) },
+  { name: 'open, sort=priority', params: () => ({ status: 'open', sort: 'priority' }) },
+  { name: 'critical+high, sort=dueAt', params: () => ({ priority: 'critical,high', status: 'open', sort: 'dueAt' }) },
+  { name: 'slaState=overdue, sort=dueAt', params: () => ({ slaState: 'overdue', sort: 'dueAt' }) },
+  { name: 'emergency, sort=dueAt', params: () => ({ emergency: 'true', status: 'open', sort: 'dueAt' }) },
+  { name: 'mine: overdue+due soon (owner), sort=dueAt', asOwner: true, params: () => ({ mine: 'true', slaState: 'overdue,due_soon', sort: 'dueAt' }) },
   { name: 'open, sort=lastSeen (no index)', untargeted: true, params: () => ({ status: 'open', sort: 'lastSeen' }) },
   { name: 'CSV export of kev=true (every row)', path: '/api/findings/export.csv', untargeted: true, params: () => ({ kev: 'true', sort: 'firstSeen' }) },
   { name: 'groups by vulnerability (open)', path: '/api/findings/groups', untargeted: true, params: () => ({ by: 'vulnerability', status: 'open' }) },
@@ -175,6 +191,22 @@ export async function generate(database: Database, opts: Pick<FindingsListOption
   log(`  evidence, validations, events, inventories: ${((performance.now() - t2) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * An API token of the user who owns the most assets, made a member of the
+ * team owning the most too: "mine" then spans both ways of owning.
+ */
+async function ownerToken(database: Database): Promise<string> {
+  const user = (await database.executeSql(`select owner_user_id as id from assets where owner_user_id is not null group by 1 order by count(*) desc, 1 limit 1`)).rows[0] as { id: string };
+  const team = (await database.executeSql(`select owner_team_id as id from assets where owner_team_id is not null group by 1 order by count(*) desc, 1 limit 1`)).rows[0] as { id: string };
+  await database.executeSql(`update users set role = 'system_owner' where id = $1`, [user.id]);
+  await database.executeSql(`insert into team_members (team_id, user_id) values ($1, $2) on conflict do nothing`, [team.id, user.id]);
+  const secret = `${TOKEN_PREFIX}${randomBytes(24).toString('base64url')}`;
+  await database.executeSql(`insert into api_tokens (user_id, name, token_hash, prefix, scopes) values ($1, 'bench', $2, $3, $4)`, [
+    user.id, sha256Hex(secret), secret.slice(0, 12), [...permissionsOf('system_owner')],
+  ]);
+  return secret;
+}
+
 /** The values the scenarios pick from. */
 async function describe(database: Database): Promise<Data> {
   const teams = (await database.executeSql('select id from teams order by name')).rows;
@@ -200,6 +232,9 @@ export async function runFindingsList(opts: FindingsListOptions): Promise<{ ok: 
     await migrate(database.db);
     if (created) {
       await generate(database, opts);
+      const tp = performance.now();
+      const prioritised = await processPriorityRequests(database.db);
+      log(`  prioritised ${(prioritised.runs[0]?.evaluated ?? 0).toLocaleString('en')} open findings (the worker, default policy): ${((performance.now() - tp) / 1000).toFixed(1)} s`);
       await database.executeSql('vacuum (analyze)');
     }
     const data = await describe(database);
@@ -218,13 +253,14 @@ export async function runFindingsList(opts: FindingsListOptions): Promise<{ ok: 
     const addr = app.server.address();
     const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
     const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    const ownerHeaders = { authorization: `Bearer ${await ownerToken(database)}`, accept: 'application/json' };
 
     const samples: { scenario: string; page: number; ms: number; items: number }[] = [];
     const fetchPage = async (s: Scenario, params: Record<string, string>, cursor: string | null) => {
       const csv = s.path?.endsWith('.csv');
       const qs = new URLSearchParams({ ...params, ...(csv ? {} : { limit: String(LIMIT) }), ...(cursor ? { cursor } : {}) });
       const start = performance.now();
-      const res = await fetch(`${base}${s.path ?? '/api/findings'}?${qs}`, { headers });
+      const res = await fetch(`${base}${s.path ?? '/api/findings'}?${qs}`, { headers: s.asOwner ? ownerHeaders : headers });
       const body = await res.text();
       const elapsed = performance.now() - start;
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${body.slice(0, 500)}`);
