@@ -16,7 +16,7 @@ export interface ProcessOptions {
 }
 
 export interface ProcessSummary {
-  runs: (ReprioritiseSummary & { trigger: string })[];
+  runs: (ReprioritiseSummary & { trigger: string; announced?: Announced })[];
   deferred: number;
 }
 
@@ -46,18 +46,32 @@ export async function processPriorityRequests(db: Db, opts: ProcessOptions = {})
   for (const b of batches) {
     const s = await reprioritise(db, b.scope, b.trigger, b.at);
     await finishRequests(db, b.ids);
-    out.runs.push({ ...s, trigger: b.trigger });
-    if (s.raised.length) await notifyRaised(db, s.raised, b.trigger);
+    out.runs.push({ ...s, trigger: b.trigger, ...(await announce(db, s.raised, b.trigger)) });
   }
   const pending = await reprioritise(db, { kind: 'pending' }, 'detected');
   if (pending.evaluated) {
-    out.runs.push({ ...pending, trigger: 'detected' });
+    const run: ProcessSummary['runs'][number] = { ...pending, trigger: 'detected' };
+    out.runs.push(run);
     // New findings in the scope of a valid risk exception are covered at once (VUL-7).
     await applyExceptionCoverage(db);
     // Emergencies among them (a scan found an actively exploited vulnerability on an exposed system) are announced now, not at the first escalation step.
-    if (pending.raised.length) await notifyRaised(db, pending.raised, 'detected');
+    Object.assign(run, await announce(db, pending.raised, 'detected'));
   }
   return out;
+}
+
+/** What announcing a run's raised findings took (benchmarks and logs read it). */
+export interface Announced {
+  findings: number;
+  recipients: number;
+  ms: number;
+}
+
+async function announce(db: Db, raised: readonly string[], trigger: string): Promise<{ announced?: Announced }> {
+  if (!raised.length) return {};
+  const t0 = Date.now();
+  const r = await notifyRaised(db, raised, trigger);
+  return { announced: { findings: r?.findings ?? 0, recipients: r?.recipients ?? 0, ms: Date.now() - t0 } };
 }
 
 const minAt = (rs: PriorityRequest[]) => new Date(Math.min(...rs.map((r) => r.at.getTime())));
