@@ -568,6 +568,14 @@ export interface FindingEscalationsTable {
   summary: Json;
 }
 
+/** One escalation run's shared audience (migration 0015). */
+export interface EscalationRunsTable {
+  run_id: string;
+  kind: string;
+  at: Date;
+  security: Json;
+}
+
 export interface FindingViewsTable {
   id: string;
   owner_id: string | null;
@@ -693,4 +701,5 @@ export interface DB {
   notification_webhooks: NotificationWebhooksTable;
   notification_deliveries: NotificationDeliveriesTable;
   finding_escalations: FindingEscalationsTable;
+  escalation_runs: EscalationRunsTable;
 }

@@ -5,6 +5,7 @@ import { elapsedPercent } from '../../src/domain/priority/deadline.js';
 import { DEFAULT_POLICY } from '../../src/domain/priority/policy.js';
 import { editPolicy } from '../../src/services/priority/policy.service.js';
 import * as assets from '../../src/services/assets/assets.service.js';
+import { listEscalations } from '../../src/services/escalation/log.service.js';
 import { elapsedAtLeast, runEscalations } from '../../src/services/escalation/run.js';
 import { deliverPending } from '../../src/services/notifications/deliveries.js';
 import { createWebhook } from '../../src/services/notifications/webhooks.service.js';
@@ -156,11 +157,15 @@ describe('escalation rules', () => {
     const [o] = await inApp('olivia');
     expect(o).toMatchObject({ kind: 'escalation', link: `/findings/${f.olivia}`, read_at: null });
     for (const nobody of ['max', 'dan', 'ada']) expect(await inApp(nobody)).toEqual([]);
-    // The log row of the team's breach names everyone it reached.
+    // The log of the team's breach names everyone it reached: its own recipients on the row, security once for the run.
     const row = (await log()).find((x) => x.rule === 'Breach' && String(x.finding_id) === f.team);
-    const summary = row?.summary as { recipients: { name: string; email: string | null; via: string[] }[]; channels: string[] };
-    expect(summary.channels).toEqual(['email', 'webhook', 'in_app']);
-    expect(summary.recipients.map((x) => [x.name, x.email, x.via.sort().join('+')]).sort()).toEqual([
+    const own = ((row?.summary ?? {}) as { recipients: { name: string }[] }).recipients.map((x) => x.name);
+    expect(own).not.toContain('Sam');
+    const run = await database.db.selectFrom('escalation_runs').selectAll().where('run_id', '=', row?.run_id as string).executeTakeFirstOrThrow();
+    expect(run.security).toEqual([{ userId: expect.any(String), name: 'Sam', email: 'sam@example.test' }]);
+    const entry = (await listEscalations(database.db, operator, { findingId: f.team, limit: 10 })).items.find((x) => x.rule === 'Breach');
+    expect(entry?.channels).toEqual(['email', 'webhook', 'in_app']);
+    expect(entry?.recipients.map((x) => [x.name, x.email, x.via.sort().join('+')]).sort()).toEqual([
       ['Mary', 'mary@example.test', 'owner_manager'],
       ['Sam', 'sam@example.test', 'security'],
       ['Tina', null, 'owner'],

@@ -6,12 +6,14 @@ import { type ESCALATION_AUDIENCES, type PriorityClass, priorityOfRank } from '.
 import type { Tx } from '../../storage/db.js';
 import { queueEmail, queueWebhook } from '../notifications/deliveries.js';
 import { absoluteLink, notificationSettings } from '../notifications/settings.js';
+import { type RecipientRow, type RuleTotal, resolveRecipients, ruleTotals } from './recipients.js';
 
 /**
  * From the escalation log rows of one run to messages: who is told
  * (resolved in SQL, whatever the number of findings), and what each channel
  * carries. Every row's summary already names its audiences and channels;
- * this adds the people it reached. Per recipient there is one e-mail and one
+ * recipients.ts adds the people it reached (the security audience once per
+ * run). Per recipient there is one e-mail and one
  * in-app notification per run, listing their findings by rule; chat gets
  * one message per rule (or one per run) and webhook.
  *
@@ -23,7 +25,7 @@ import { absoluteLink, notificationSettings } from '../notifications/settings.js
  * - security: enabled security analysts, or the administrators when there
  *   are none;
  * - risk_owner: the risk owner named by an exception requested for the
- *   finding and not yet decided (`riskOwners` below).
+ *   finding and not yet decided.
  * Disabled accounts are never told.
  */
 export type Audience = (typeof ESCALATION_AUDIENCES)[number];
@@ -58,22 +60,8 @@ export interface DispatchResult {
   webhookIds: string[];
 }
 
-const MAIL_SAMPLE = 20;
 const CHAT_SAMPLE = 10;
-
-interface RecipientRow {
-  rkey: string;
-  user_id: string | null;
-  email: string | null;
-  name: string;
-  mail: boolean;
-  vias: string;
-  rule: string;
-  total: number;
-  /** Distinct findings of this recipient over all rules. */
-  findings: number;
-  sample: string[];
-}
+const chatSample = (t: RuleTotal) => t.sample.slice(0, CHAT_SAMPLE);
 
 const WHY: Record<Audience, string> = {
   owner: 'you own the affected systems, or your team does',
@@ -81,92 +69,6 @@ const WHY: Record<Audience, string> = {
   security: 'you are in the security team',
   risk_owner: 'you are the risk owner of an exception requested for them and not yet decided',
 };
-
-/**
- * Escalated findings are never covered by an approved exception; their risk
- * owners are those named by an exception *requested* for them and not yet
- * decided: the person who asked to accept the risk hears that the deadline
- * is passing while the decision waits.
- */
-function riskOwners(runId: string) {
-  return sql`select e.id, x.risk_owner_id as user_id
-    from finding_escalations e join findings f on f.id = e.finding_id
-    join risk_exceptions x on x.status = 'requested' and (
-      (x.scope = 'finding' and x.finding_id = f.id)
-      or (x.scope = 'vulnerability' and x.vulnerability_num = f.vulnerability_num and (cardinality(x.asset_ids) = 0 or f.asset_id = any(x.asset_ids)))
-      or (x.scope = 'asset' and x.asset_id = f.asset_id))
-    where e.run_id = ${runId}::uuid`;
-}
-
-/** One row per recipient and rule, with how many findings and the most urgent ones; fills each log row's recipients. */
-async function resolve(tx: Tx, runId: string): Promise<RecipientRow[]> {
-  const r = await sql<RecipientRow>`
-    with esc as (
-      select e.id, e.finding_id, e.summary -> 'audiences' as aud, a.owner_user_id, a.owner_team_id
-      from finding_escalations e join findings f on f.id = e.finding_id join assets a on a.id = f.asset_id
-      where e.run_id = ${runId}::uuid
-    ),
-    sec as (
-      select id from users where not disabled and role = 'security_analyst'
-      union all
-      select id from users where not disabled and role = 'admin' and not exists (select 1 from users where not disabled and role = 'security_analyst')
-    ),
-    cand (id, via, user_id, address, mail) as (
-      select o.id, 'owner', o.owner_user_id, null::text, true from esc o where o.aud @> '"owner"'::jsonb and o.owner_user_id is not null
-      union all
-      select o.id, 'owner', tm.user_id, null, t.email is null
-        from esc o join teams t on t.id = o.owner_team_id join team_members tm on tm.team_id = t.id where o.aud @> '"owner"'::jsonb
-      union all
-      select o.id, 'owner', null, t.email, true from esc o join teams t on t.id = o.owner_team_id where o.aud @> '"owner"'::jsonb and t.email is not null
-      union all
-      select o.id, 'owner_manager', t.manager_user_id, null, true
-        from esc o join teams t on t.id = o.owner_team_id where o.aud @> '"owner_manager"'::jsonb and t.manager_user_id is not null
-      union all
-      select o.id, 'owner_manager', t.manager_user_id, null, true
-        from esc o join team_members tm on tm.user_id = o.owner_user_id join teams t on t.id = tm.team_id
-        where o.aud @> '"owner_manager"'::jsonb and t.manager_user_id is not null
-      union all
-      select o.id, 'security', s.id, null, true from esc o cross join sec s where o.aud @> '"security"'::jsonb
-      union all
-      select o.id, 'risk_owner', ro.user_id, null, true from esc o join (${riskOwners(runId)}) ro on ro.id = o.id where o.aud @> '"risk_owner"'::jsonb
-    ),
-    r as (
-      select c.id, coalesce(c.user_id::text, 'mail:' || lower(c.address)) as rkey, c.user_id,
-             max(coalesce(u.email, c.address)) as email,
-             max(coalesce(nullif(u.display_name, ''), u.username, c.address)) as name,
-             bool_or(c.mail) as mail, array_agg(distinct c.via) as vias
-      from cand c left join users u on u.id = c.user_id
-      where c.user_id is null or u.disabled = false
-      group by c.id, 2, c.user_id
-    ),
-    upd as (
-      update finding_escalations e set summary = e.summary || jsonb_build_object('recipients', x.list)
-      from (select id, jsonb_agg(jsonb_build_object('userId', user_id, 'name', name, 'email', case when mail then email end, 'via', to_jsonb(vias)) order by name) as list
-            from r group by id) x
-      where e.id = x.id
-      returning e.id
-    ),
-    rf as (
-      select r.rkey, r.user_id, r.email, r.name, r.mail, r.vias, e.rule, e.finding_id, f.emergency, f.priority, f.due_at
-      from r join finding_escalations e on e.id = r.id join findings f on f.id = e.finding_id
-    ),
-    distinct_findings as (select rkey, count(distinct finding_id)::int as n from rf group by rkey)
-    select rf.rkey, rf.user_id::text as user_id, max(rf.email) as email, max(rf.name) as name, bool_or(rf.mail) as mail,
-           string_agg(array_to_string(rf.vias, ','), ',') as vias, rf.rule, count(*)::int as total, max(d.n) as findings,
-           (array_agg(rf.finding_id::text order by rf.emergency desc, rf.priority desc nulls last, rf.due_at nulls last, rf.finding_id))[1:${sql.raw(String(MAIL_SAMPLE))}] as sample
-    from rf join distinct_findings d on d.rkey = rf.rkey
-    group by rf.rkey, rf.user_id, rf.rule`.execute(tx);
-  return r.rows;
-}
-
-async function ruleTotals(tx: Tx, runId: string): Promise<{ rule: string; total: number; sample: string[] }[]> {
-  const r = await sql<{ rule: string; total: number; sample: string[] }>`
-    select e.rule, count(*)::int as total,
-           (array_agg(e.finding_id::text order by f.emergency desc, f.priority desc nulls last, f.due_at nulls last, e.finding_id))[1:${sql.raw(String(CHAT_SAMPLE))}] as sample
-    from finding_escalations e join findings f on f.id = e.finding_id
-    where e.run_id = ${runId}::uuid group by e.rule order by e.rule`.execute(tx);
-  return r.rows;
-}
 
 async function details(tx: Tx, ids: string[]): Promise<Map<string, DigestItem>> {
   const out = new Map<string, DigestItem>();
@@ -186,9 +88,9 @@ async function details(tx: Tx, ids: string[]): Promise<Map<string, DigestItem>> 
 }
 
 export async function dispatch(tx: Tx, spec: DispatchSpec): Promise<DispatchResult> {
-  const rows = await resolve(tx, spec.runId);
   const totals = await ruleTotals(tx, spec.runId);
-  const items = await details(tx, [...new Set([...rows.flatMap((r) => r.sample), ...totals.flatMap((t) => t.sample)])]);
+  const rows = await resolveRecipients(tx, spec.runId, spec.kind, spec.now, totals);
+  const items = await details(tx, [...new Set([...rows.flatMap((r) => r.sample), ...totals.flatMap(chatSample)])]);
   const smtp = !!notificationSettings().smtpUrl;
   const section = (rule: string, total: number, sample: string[]): DigestSection => {
     const s = spec.sections.get(rule);
@@ -251,7 +153,7 @@ export async function dispatch(tx: Tx, spec: DispatchSpec): Promise<DispatchResu
   const chat = totals.filter((t) => has(t.rule, 'webhook'));
   const messages = spec.webhookPerSection ? chat.map((t) => [t]) : chat.length ? [chat] : [];
   for (const group of messages) {
-    const d = digest(group.map((t) => section(t.rule, t.total, t.sample)));
+    const d = digest(group.map((t) => section(t.rule, t.total, chatSample(t))));
     for (const w of spec.webhooks) webhookIds.push(await queueWebhook(tx, { webhookId: w.id, subject: subjectOf(d), payload: webhookPayload(w.format, d, spec.now), runId: spec.runId }));
   }
   return { recipients: byRecipient.size, inApp: notifications.length, emailIds, webhookIds };

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Escalation } from '../../domain/notifications/schemas.js';
 import type { Db } from '../../storage/db.js';
 import { authorize, type Ctx } from '../context.js';
+import type { SecurityMember } from './recipients.js';
 
 /**
  * The escalation log (INC-1 evidence): which rule fired for which finding and
@@ -28,6 +29,22 @@ interface Summary {
   recipients?: Escalation['recipients'];
 }
 
+const parse = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
+/** The run's security audience joins the finding's own recipients (recipients.ts keeps it once per run). */
+function withSecurity(own: Escalation['recipients'], security: readonly SecurityMember[]): Escalation['recipients'] {
+  if (!security.length) return own;
+  const out = own.map((x) => ({ ...x, via: [...x.via] }));
+  for (const m of security) {
+    const same = out.find((x) => x.userId === m.userId);
+    if (same) {
+      if (!same.via.includes('security')) same.via.push('security');
+      if (!same.email) same.email = m.email;
+    } else out.push({ userId: m.userId, name: m.name, email: m.email, via: ['security'] });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export async function listEscalations(db: Db, ctx: Ctx, q: { findingId?: string; limit: number; before?: string }): Promise<{ items: Escalation[]; nextBefore: string | null }> {
   authorize(ctx, 'asset:read');
   const rows = (
@@ -51,9 +68,14 @@ export async function listEscalations(db: Db, ctx: Ctx, q: { findingId?: string;
           where d.run_id = any(${sql.val(runs)}::uuid[]) order by d.id`.execute(db)
       ).rows
     : [];
+  const security = new Map(
+    runs.length
+      ? (await db.selectFrom('escalation_runs').select(['run_id', 'security']).where('run_id', 'in', runs).execute()).map((x) => [x.run_id, parse<SecurityMember[]>(x.security)])
+      : [],
+  );
   const items = page.map((r): Escalation => {
-    const s = (typeof r.summary === 'string' ? JSON.parse(r.summary) : r.summary) as Summary;
-    const recipients = s.recipients ?? [];
+    const s = parse<Summary>(r.summary);
+    const recipients = withSecurity(s.recipients ?? [], s.audiences?.includes('security') ? (security.get(r.run_id) ?? []) : []);
     const mine = new Set(recipients.map((x) => x.email?.toLowerCase()).filter(Boolean));
     return {
       id: r.id, kind: r.kind, findingId: r.finding_id, hostname: r.hostname, vulnerabilityId: r.vulnerability_id, rule: r.rule, policyVersion: r.policy_version,

@@ -13,6 +13,7 @@ import * as m0011 from './0011_register_indexes.js';
 import * as m0012 from './0012_prioritisation.js';
 import * as m0013 from './0013_notifications.js';
 import * as m0014 from './0014_exceptions.js';
+import * as m0015 from './0015_escalation_runs.js';
 
 /** Forward-only, in order. Never edit a released migration: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012_prioritisation': m0012,
   '0013_notifications': m0013,
   '0014_exceptions': m0014,
+  '0015_escalation_runs': m0015,
 };
