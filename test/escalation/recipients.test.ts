@@ -50,7 +50,7 @@ beforeAll(async () => {
   for (const [name, role] of [['sara', 'security_analyst'], ['sam', 'security_analyst'], ['olivia', 'system_owner']] as const) {
     u[name] = (await createUser(db, operator, { username: name, displayName: name[0]?.toUpperCase() + name.slice(1), role, email: `${name}@example.test`, password: 'correct horse battery staple' })).id;
   }
-  const base = { environment: 'production', systemType: 'database_server', businessCriticality: 'high', networkExposure: 'internal' } as const;
+  const base = { environment: 'production', systemType: 'database', businessCriticality: 'high', networkExposure: 'internal' } as const;
   const saraDb = (await assets.createAsset(db, operator, { ...base, hostname: 'sara-db-01', ownerUserId: u.sara })).id;
   const oliviaApp = (await assets.createAsset(db, operator, { ...base, hostname: 'olivia-app-01', ownerUserId: u.olivia })).id;
   await finding('saraHalf', saraDb, { priority: 3, classSince: at(-16), dueAt: at(14) }); // half time only
