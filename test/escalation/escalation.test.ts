@@ -14,7 +14,7 @@ import { createUser, updateUser } from '../../src/services/users/users.service.j
 import type { Database } from '../../src/storage/db.js';
 import { operator } from '../support/app.js';
 import { freshDatabase } from '../support/db.js';
-import { configure, DAY, type Receiver, type SmtpServer, startReceiver, startSmtp, testSecretKey } from './support.js';
+import { configure, DAY, prioritisedFinding, type Receiver, type SmtpServer, startReceiver, startSmtp, testSecretKey } from './support.js';
 
 /**
  * The policy's escalation rules on a real database, with real mail to an SMTP
@@ -37,20 +37,7 @@ async function user(name: string, role: 'system_owner' | 'security_analyst' | 'a
 
 let vulnCount = 0;
 async function finding(name: string, assetId: string, p: { priority: number; classSince: Date; dueAt: Date; status?: string; exceptionId?: string }) {
-  const v = await database.db
-    .insertInto('vulnerabilities')
-    .values({ id: `CVE-2027-${1000 + ++vulnCount}`, cvss_score: 7.5, cvss_version: '3.1', updated_at: new Date() } as never)
-    .returning('num')
-    .executeTakeFirstOrThrow();
-  const r = await database.db
-    .insertInto('findings')
-    .values({
-      asset_id: assetId, vulnerability_num: v.num, name_id: 0, package_id: null, source: 'nessus', first_seen: p.classSince, last_seen: p.classSince, status: p.status ?? 'open',
-      priority: p.priority, class_since: p.classSince, sla_start: p.classSince, due_at: p.dueAt, prioritised_at: p.classSince, policy_version: 1, exception_id: p.exceptionId ?? null,
-    } as never)
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  f[name] = String(r.id);
+  f[name] = await prioritisedFinding(database, `CVE-2027-${1000 + ++vulnCount}`, assetId, p);
 }
 
 const at = (days: number) => new Date(NOW.getTime() + days * DAY);

@@ -6,7 +6,7 @@ import { createUser } from '../../src/services/users/users.service.js';
 import type { Database } from '../../src/storage/db.js';
 import { operator } from '../support/app.js';
 import { freshDatabase } from '../support/db.js';
-import { configure, DAY, type SmtpServer, startSmtp, testSecretKey } from './support.js';
+import { configure, DAY, prioritisedFinding, type SmtpServer, startSmtp, testSecretKey } from './support.js';
 
 /**
  * The security audience is resolved once per run (recipients.ts), not per
@@ -25,20 +25,7 @@ const f: Record<string, string> = {};
 let vulns = 0;
 
 async function finding(name: string, assetId: string, p: { priority: number; classSince: Date; dueAt: Date }) {
-  const v = await database.db
-    .insertInto('vulnerabilities')
-    .values({ id: `CVE-2027-${5000 + ++vulns}`, cvss_score: 7.5, cvss_version: '3.1', updated_at: new Date() } as never)
-    .returning('num')
-    .executeTakeFirstOrThrow();
-  const r = await database.db
-    .insertInto('findings')
-    .values({
-      asset_id: assetId, vulnerability_num: v.num, name_id: 0, package_id: null, source: 'nessus', first_seen: p.classSince, last_seen: p.classSince,
-      priority: p.priority, class_since: p.classSince, sla_start: p.classSince, due_at: p.dueAt, prioritised_at: p.classSince, policy_version: 1,
-    } as never)
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  f[name] = String(r.id);
+  f[name] = await prioritisedFinding(database, `CVE-2027-${5000 + ++vulns}`, assetId, p);
 }
 
 beforeAll(async () => {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { configureNotifications } from '../../src/services/notifications/settings.js';
+import type { Database } from '../../src/storage/db.js';
 
 export interface Mail {
   from: string;
@@ -152,3 +153,22 @@ export function configure(opts: { smtpUrl: string | null; key: string }) {
 }
 
 export const DAY = 86_400_000;
+
+/** An open finding of a new vulnerability with its priority and deadline set by hand (nothing re-prioritises it: delete priority_requests first). */
+export async function prioritisedFinding(
+  database: Database,
+  cve: string,
+  assetId: string,
+  p: { priority: number; classSince: Date; dueAt: Date; status?: string; exceptionId?: string },
+): Promise<string> {
+  const v = await database.db.insertInto('vulnerabilities').values({ id: cve, cvss_score: 7.5, cvss_version: '3.1', updated_at: new Date() } as never).returning('num').executeTakeFirstOrThrow();
+  const r = await database.db
+    .insertInto('findings')
+    .values({
+      asset_id: assetId, vulnerability_num: v.num, name_id: 0, package_id: null, source: 'nessus', first_seen: p.classSince, last_seen: p.classSince, status: p.status ?? 'open',
+      priority: p.priority, class_since: p.classSince, sla_start: p.classSince, due_at: p.dueAt, prioritised_at: p.classSince, policy_version: 1, exception_id: p.exceptionId ?? null,
+    } as never)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return String(r.id);
+}
