@@ -59,6 +59,7 @@ function printException(e: RiskExceptionDetail) {
     `  requested by: ${e.requestedBy.name} at ${e.requestedAt}`,
     `  expires:      ${e.expiresOn} (last valid day); next review ${e.nextReviewOn ?? '-'}${e.reviewDue ? ' (due)' : ''}`,
     `  covers:       ${e.coveredFindings} open finding(s)`,
+    ...(e.uncoveredUnsupported ? [`  not covered:  ${e.uncoveredUnsupported} open finding(s) on unsupported systems: they need senior management's own exception (LEG-3)`] : []),
     `  justification: ${e.justification}`,
     ...(e.compensatingControls ? [`  controls:     ${e.compensatingControls}`] : []),
     ...(e.decidedBy ? [`  decided by:   ${e.decidedBy.name} at ${e.decidedAt} (policy version ${e.policyVersion})${e.decisionNote ? `: ${e.decisionNote}` : ''}`] : []),

@@ -8,10 +8,11 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main/server.js';
+import { refreshEvaluations } from '../../src/services/eol/evaluation.js';
 import { processPriorityRequests } from '../../src/services/priority/worker.js';
 import { createUser } from '../../src/services/users/users.service.js';
 import { asset, DAY, finding, inDays, vuln } from '../exceptions/support.js';
-import { operator } from '../support/app.js';
+import { operator, userWithToken } from '../support/app.js';
 import { HAVE_CHROMIUM, SKIP_REASON, ensureWebBuilt, launchBrowser, screenshot, startTestServer } from './support.js';
 
 const OWNER = { username: 'olga.owner', password: 'a long system owner password' };
@@ -123,5 +124,29 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'risk exceptions in Chromium' : 
     await screenshot(analyst, 'sla-extension-approved');
     await analyst.context().close();
     expect(pageErrors).toEqual([]);
+  });
+  it("shows, on a vulnerability-wide exception, the findings on unsupported systems it cannot cover (LEG-3)", async () => {
+    const requester = await userWithToken(server.database, 'security_analyst', 'alice.analyst');
+    const approver = await userWithToken(server.database, 'security_analyst', 'sam.analyst');
+    const api = (token: string, method: string, url: string, body?: unknown) =>
+      fetch(`${server.url}${url}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    await vuln(server.database, 'CVE-2026-8003', 8.1);
+    const made = await api(requester.token, 'POST', '/api/exceptions', {
+      scope: 'vulnerability', vulnerabilityId: 'CVE-2026-8003', justification: 'Blocked at the WAF on every site.', riskOwnerId: approver.user.id, expiresOn: inDays(60),
+    });
+    expect(made.status).toBe(201);
+    const id = ((await made.json()) as { id: string }).id;
+    expect((await api(approver.token, 'POST', `/api/exceptions/${id}/approve`, {})).status).toBe(200);
+    const old = await asset(server.database, 'old-shop-01', { osName: 'Debian GNU/Linux', osVersion: '9' });
+    await refreshEvaluations(server.database.db, { assetIds: [old] });
+    await finding(server.database, old, (await server.database.db.selectFrom('vulnerabilities').select('num').where('id', '=', 'CVE-2026-8003').executeTakeFirstOrThrow()).num, new Date());
+    await processPriorityRequests(server.database.db);
+
+    const page = await signIn(ANALYST);
+    await page.goto(`${server.url}/exceptions/${id}`);
+    const note = page.getByRole('note').filter({ hasText: 'Not covered' });
+    await expect.poll(() => note.textContent()).toContain('Not covered: 1 open finding in its scope on unsupported systems');
+    expect(await note.textContent()).toContain("needs senior management's own exception (LEG-3)");
+    await page.context().close();
   });
 });

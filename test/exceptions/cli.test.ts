@@ -7,6 +7,7 @@ import type { ApiClient } from '../../src/cli/client.js';
 import { exceptionCommands } from '../../src/cli/exceptions.js';
 import type { Runner } from '../../src/cli/program.js';
 import type { Config } from '../../src/lib/config.js';
+import { refreshEvaluations } from '../../src/services/eol/evaluation.js';
 import { processPriorityRequests } from '../../src/services/priority/worker.js';
 import { call, type TestApp, testApp } from '../support/app.js';
 import { asset, DAY, finding, inDays, people, vuln } from './support.js';
@@ -126,6 +127,23 @@ describe('patchloop exceptions', () => {
     expect(past.error?.message).toMatch(/body\.expiresOn: must be after today/);
     expect((await cli(p.alice.token, 'exceptions', 'approve', 'nope')).error?.message).toMatch(/"nope" is not an exception id/);
     expect((await cli(p.alice.token, 'exceptions', 'reject', id)).err).toMatch(/required option '--note <text>' not specified/);
+  });
+});
+
+describe('patchloop exceptions show, for an unsupported system in scope', () => {
+  it("names the findings on unsupported systems it cannot cover (LEG-3)", async () => {
+    const n = await vuln(t.database, 'CVE-2026-5003', 8.0);
+    const r = await cli(p.alice.token, 'exceptions', 'request', '--scope', 'vulnerability', '--vulnerability', 'CVE-2026-5003', '--justification', 'Mitigated by the WAF everywhere', '--risk-owner', 'z-sam', '--expires', inDays(30));
+    expect(r.error).toBeUndefined();
+    const id = idIn(r.out);
+    expect((await cli(p.bob.token, 'exceptions', 'approve', id)).error).toBeUndefined();
+    const old = await asset(t.database, 'cli-old-01', { osName: 'Debian GNU/Linux', osVersion: '9' });
+    await refreshEvaluations(t.database.db, { assetIds: [old] });
+    await finding(t.database, old, n, new Date());
+    await processPriorityRequests(t.database.db);
+    const show = await cli(p.audrey.token, 'exceptions', 'show', id);
+    expect(show.out).toContain('covers:       0 open finding(s)');
+    expect(show.out).toContain("not covered:  1 open finding(s) on unsupported systems: they need senior management's own exception (LEG-3)");
   });
 });
 

@@ -205,11 +205,14 @@ describe('coverage over time', () => {
     expect((await row(onWeb)).exception_id).toBe(e.id);
     expect((await row(onLegacy)).exception_id).toBeNull();
     expect((await findingOf(onLegacy)).slaState).not.toBe('excepted');
+    // The exception says so, lest anyone take that finding for accepted.
+    expect((await get(p.bob.token, `/api/exceptions/${e.id}`)).json()).toMatchObject({ coveredFindings: 1, uncoveredUnsupported: 1 });
     // Senior management's exception for the unsupported host covers it.
     const own = await request(p.alice.token, { scope: 'finding', findingId: onLegacy });
     expect(own.unsupportedSystem).toBe(true);
     expect((await post(p.sam.token, `/api/exceptions/${own.id}/approve`)).json().coveredFindings).toBe(1);
     expect((await row(onLegacy)).exception_id).toBe(own.id);
+    expect((await get(p.bob.token, `/api/exceptions/${e.id}`)).json()).toMatchObject({ coveredFindings: 1, uncoveredUnsupported: 0 });
   });
 
   it('a renewal takes the findings over; a rejected renewal ends the exception it would renew', async () => {

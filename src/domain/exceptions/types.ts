@@ -52,6 +52,8 @@ export interface RiskExceptionDetail extends RiskException {
   allowed: Record<ExceptionAction, boolean>;
   /** The policy roles that may decide it. */
   approverRoles: string[];
+  /** Open findings in its scope that it cannot cover and nothing else does: on an unsupported system, which needs senior management's own exception (LEG-3). */
+  uncoveredUnsupported: number;
 }
 
 export interface SlaExtension {

@@ -66,6 +66,10 @@ const exceptionDetailSchema = exceptionSchema
     history: z.array(z.object({ at: z.string(), event: z.enum(['requested', 'approved', 'rejected', 'reviewed', 'expired', 'revoked']), actor: z.string(), note: z.string().nullable() })),
     allowed: z.object({ approve: z.boolean(), reject: z.boolean(), revoke: z.boolean(), review: z.boolean() }).describe('What you may do now (policy roles, separation of duties, status)'),
     approverRoles: z.array(z.string()).describe('The roles the policy in force lets decide it'),
+    uncoveredUnsupported: z
+      .number()
+      .int()
+      .describe("Open findings in its scope it cannot cover and no other exception does: on an unsupported system, which needs senior management's own exception (LEG-3)"),
   })
   .meta({ id: 'RiskExceptionDetail' });
 

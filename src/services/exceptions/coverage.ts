@@ -31,6 +31,24 @@ export interface CoverOptions {
   now: Date;
 }
 
+/**
+ * Open findings in the scope of an approved exception that it may not cover
+ * (they are on an unsupported system and it was not approved as an
+ * unsupported-system exception) and that no other exception covers: shown on
+ * the exception so that nobody takes them for accepted.
+ */
+export async function uncoveredUnsupported(db: Db, exceptionId: string): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(*)::int as n from risk_exceptions x
+    join findings f on f.status = 'open' and f.exception_id is null and (
+      (x.scope = 'finding' and f.id = x.finding_id)
+      or (x.scope = 'vulnerability' and f.vulnerability_num = x.vulnerability_num and (cardinality(x.asset_ids) = 0 or f.asset_id = any(x.asset_ids)))
+      or (x.scope = 'asset' and f.asset_id = x.asset_id))
+    where x.id = ${exceptionId}::uuid and x.status = 'approved' and not x.unsupported_system
+      and exists (select 1 from asset_eol e where e.asset_id = f.asset_id and e.state = 'unsupported')`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
 /** Covers the uncovered open findings in scope of valid exceptions; returns [finding id, exception id] pairs. Inside the caller's transaction. */
 export async function coverWithin(tx: Tx, o: CoverOptions): Promise<{ findingId: string; exceptionId: string }[]> {
   const today = utcDay(o.now);

@@ -20,6 +20,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import type { Db, Tx } from '../../storage/db.js';
 import { authorize, type Ctx } from '../context.js';
 import { currentPolicy } from '../priority/policy.service.js';
+import { uncoveredUnsupported } from './coverage.js';
 import { parseInput } from './parse.js';
 
 /** The exception register (VUL-7): one exception, the filtered list, and what the signed-in person may do. */
@@ -218,5 +219,6 @@ export async function getException(db: Db, ctx: Ctx, id: string): Promise<RiskEx
     history,
     allowed: Object.fromEntries(actions.map((a) => [a, mayAct(ctx.principal, policy, row, a)])) as Record<ExceptionAction, boolean>,
     approverRoles: [...approverRoles(policy.approvals, row.unsupported_system ? 'unsupported' : 'exception')],
+    uncoveredUnsupported: await uncoveredUnsupported(db, id),
   };
 }

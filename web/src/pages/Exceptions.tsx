@@ -386,6 +386,12 @@ export function ExceptionDetailPage({ id }: { id: string }) {
             <dt>Covers</dt>
             <dd>
               {d.coveredFindings} open finding{d.coveredFindings === 1 ? '' : 's'} · <Link to={`/findings?exceptionId=${d.id}`}>the findings it covers</Link>
+              {d.uncoveredUnsupported > 0 && (
+                <p className="notice notice-bad" role="note">
+                  Not covered: {d.uncoveredUnsupported} open finding{d.uncoveredUnsupported === 1 ? '' : 's'} in its scope on unsupported systems. Accepting that risk
+                  needs senior management&apos;s own exception (LEG-3).
+                </p>
+              )}
             </dd>
             {d.endReason && (
               <>
