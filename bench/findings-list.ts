@@ -86,6 +86,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'slaState=overdue, sort=dueAt', params: () => ({ slaState: 'overdue', sort: 'dueAt' }) },
   { name: 'emergency, sort=dueAt', params: () => ({ emergency: 'true', status: 'open', sort: 'dueAt' }) },
   { name: 'mine: overdue+due soon (owner), sort=dueAt', asOwner: true, params: () => ({ mine: 'true', slaState: 'overdue,due_soon', sort: 'dueAt' }) },
+  { name: 'SLA summary (every open finding)', path: '/api/findings/sla-summary', untargeted: true, params: () => ({}) },
+  { name: 'SLA summary, mine (owner)', path: '/api/findings/sla-summary', untargeted: true, asOwner: true, params: () => ({ mine: 'true' }) },
   { name: 'open, sort=lastSeen (no index)', untargeted: true, params: () => ({ status: 'open', sort: 'lastSeen' }) },
   { name: 'CSV export of kev=true (every row)', path: '/api/findings/export.csv', untargeted: true, params: () => ({ kev: 'true', sort: 'firstSeen' }) },
   { name: 'groups by vulnerability (open)', path: '/api/findings/groups', untargeted: true, params: () => ({ by: 'vulnerability', status: 'open' }) },
@@ -258,14 +260,20 @@ export async function runFindingsList(opts: FindingsListOptions): Promise<{ ok: 
     const samples: { scenario: string; page: number; ms: number; items: number }[] = [];
     const fetchPage = async (s: Scenario, params: Record<string, string>, cursor: string | null) => {
       const csv = s.path?.endsWith('.csv');
-      const qs = new URLSearchParams({ ...params, ...(csv ? {} : { limit: String(LIMIT) }), ...(cursor ? { cursor } : {}) });
+      const summary = s.path?.endsWith('/sla-summary');
+      const qs = new URLSearchParams({ ...params, ...(csv || summary ? {} : { limit: String(LIMIT) }), ...(cursor ? { cursor } : {}) });
       const start = performance.now();
       const res = await fetch(`${base}${s.path ?? '/api/findings'}?${qs}`, { headers: s.asOwner ? ownerHeaders : headers });
       const body = await res.text();
       const elapsed = performance.now() - start;
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${body.slice(0, 500)}`);
       // The export is one streamed response: its "items" are its data lines.
-      const json = csv ? { items: body.trimEnd().split('\n').slice(1), nextCursor: null } : (JSON.parse(body) as { items: unknown[]; nextCursor: string | null });
+      // The summary is one aggregate: its "items" are the open findings it counted.
+      const json = csv
+        ? { items: body.trimEnd().split('\n').slice(1), nextCursor: null }
+        : summary
+          ? { items: { length: (JSON.parse(body) as { totals: { total: number } }).totals.total } as unknown[], nextCursor: null }
+          : (JSON.parse(body) as { items: unknown[]; nextCursor: string | null });
       return { elapsed, json };
     };
     const round = async (n: number, measure: boolean) => {

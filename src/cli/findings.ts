@@ -106,6 +106,7 @@ export function findingCommands(program: Command, run: Runner) {
     .option('--sort <key>', 'severity, priority, dueAt, cvss, epss, firstSeen, lastSeen, hostname, vulnerability')
     .option('--order <dir>', 'asc or desc')
     .option('--group-by <what>', 'vulnerability, asset or package')
+    .option('--sla-summary', 'the overdue figures instead: open findings by priority class and SLA state (e.g. --sla-summary --mine)')
     .option('--limit <n>', 'at most (a page)', '100')
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .option('--csv', 'every matching finding as CSV (the export; ignores --limit)')
@@ -131,6 +132,27 @@ export function findingCommands(program: Command, run: Runner) {
         if (!opts.view || cmd.getOptionValueSource('status') !== 'default') query.status = opts.status === 'all' ? undefined : opts.status;
 
         if (opts.csv) return void process.stdout.write(await call<string>(client, 'GET', '/api/findings/export.csv', { query }));
+        if (opts.slaSummary) {
+          // Open findings in every state: the summary takes the filters, not --status, --sla-state or a sort.
+          const { sort: _s, order: _o, status: _st, slaState: _sl, ...filters } = query;
+          const r = await call(client, 'GET', '/api/findings/sla-summary', { query: filters });
+          if (opts.json) return printJson(r);
+          const row = (label: string, c: any) => ({ label, total: c.total, overdue: c.overdue, dueSoon: c.dueSoon, onTrack: c.onTrack, excepted: c.excepted, noDeadline: c.noDeadline, emergencies: c.emergencies });
+          console.log(
+            table([...r.byPriority.map((c: any) => row(c.priority, c)), row('all', r.totals)], [
+              { key: 'label', label: 'PRIORITY' },
+              { key: 'total', label: 'OPEN' },
+              { key: 'overdue', label: 'OVERDUE' },
+              { key: 'dueSoon', label: 'DUE SOON' },
+              { key: 'onTrack', label: 'ON TRACK' },
+              { key: 'excepted', label: 'EXCEPTED' },
+              { key: 'noDeadline', label: 'NO DEADLINE' },
+              { key: 'emergencies', label: 'EMERGENCIES' },
+            ]),
+          );
+          console.log(`policy version ${r.policyVersion}; due soon from ${r.dueSoonPercent} % of the SLA window${r.unprioritised ? `; ${r.unprioritised} open finding(s) not prioritised yet` : ''}; as of ${r.asOf}`);
+          return;
+        }
         if (opts.groupBy) {
           const { sort: _s, order: _o, ...filters } = query;
           const r = await call(client, 'GET', '/api/findings/groups', { query: { ...filters, by: opts.groupBy, limit: opts.limit, cursor: opts.cursor } });

@@ -154,6 +154,37 @@ describe('priority in the register and its explanation', () => {
     expect((await call(t.app, owner.token, 'GET', '/api/findings?dueBefore=2026-02-30')).statusCode).toBe(400);
   });
 
+  it('counts the overdue figures by class and SLA state, excepted findings apart, with the register\'s filters', async () => {
+    const summary = async (qs: string, token = owner.token) => {
+      const r = await call(t.app, token, 'GET', `/api/findings/sla-summary${qs ? `?${qs}` : ''}`);
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json();
+    };
+    const all = await summary('');
+    expect(all.byPriority.map((c: any) => c.priority)).toEqual(['critical', 'high', 'medium', 'low', 'informational']);
+    expect(all.byPriority[0]).toMatchObject({ total: 2, overdue: 2, excepted: 0, emergencies: 1 });
+    expect(all.byPriority[2].total).toBe(1);
+    expect(all.byPriority[2].onTrack + all.byPriority[2].dueSoon).toBe(1);
+    expect(all.totals).toMatchObject({ total: 3, overdue: 2, emergencies: 1 });
+    expect(all).toMatchObject({ policyVersion: expect.any(Number), unprioritised: 0 });
+    expect((await summary('mine=true')).byPriority[0]).toMatchObject({ total: 1, overdue: 1, emergencies: 1 });
+    expect((await summary('mine=true', analyst.token)).totals.total).toBe(0);
+    expect((await summary('environment=test')).totals).toMatchObject({ total: 1, overdue: 1, emergencies: 0 });
+    // A finding a risk exception covers leaves the overdue figure and is counted as excepted.
+    await sql`update findings set exception_id = gen_random_uuid() where id = ${f.batchRce}::bigint`.execute(t.database.db);
+    try {
+      expect((await summary('')).byPriority[0]).toMatchObject({ total: 2, overdue: 1, excepted: 1 });
+    } finally {
+      await sql`update findings set exception_id = null where id = ${f.batchRce}::bigint`.execute(t.database.db);
+    }
+    // It counts open findings in every state: status and slaState are refused, naming the parameter.
+    for (const bad of ['status=open', 'slaState=overdue', 'environment=moon']) {
+      const r = await call(t.app, owner.token, 'GET', `/api/findings/sla-summary?${bad}`);
+      expect(r.statusCode, bad).toBe(400);
+      expect(r.body, bad).toContain(bad.split('=')[0]);
+    }
+  });
+
   it('exports the priority columns as CSV', async () => {
     const r = await call(t.app, owner.token, 'GET', `/api/findings/export.csv?ids=${f.shopRce}`);
     expect(r.statusCode, r.body).toBe(200);

@@ -197,6 +197,7 @@ const EXPECTED: Record<string, Rule> = {
   },
   'GET /api/findings/groups': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/groups?by=vulnerability' }) },
   'GET /api/findings/export.csv': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/export.csv?status=open' }) },
+  'GET /api/findings/sla-summary': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/sla-summary?mine=true' }) },
   'GET /api/findings/views': { access: HUMANS, ok: [200], request: () => ({ url: '/api/findings/views' }) },
   'POST /api/findings/views': { access: TOKEN_OWNERS, ok: [201], request: (_f, _id, n) => ({ url: '/api/findings/views', body: { name: `matrix ${n}`, query: 'status=open' } }) },
   'PATCH /api/findings/views/:id': { access: TOKEN_OWNERS, ok: [404], request: (_f, id) => ({ url: `/api/findings/views/${id}`, body: { name: 'renamed' } }) },

@@ -173,4 +173,17 @@ describe('patchloop findings validate / unvalidate / vex-export', () => {
     const missing = await cli('unvalidate', '987654321', '--reason', 'x');
     expect(missing.error?.message).toBe('Finding was not found');
   });
+
+  it('list --sla-summary prints the overdue figures the API gives, with the filters and without --status', async () => {
+    const api = (await call(t.app, token, 'GET', '/api/findings/sla-summary?kev=false')).json();
+    const json = JSON.parse((await cli('list', '--sla-summary', '--kev', 'false', '--json')).out);
+    expect({ ...json, asOf: null }).toEqual({ ...api, asOf: null });
+    expect(json.totals.total).toBeGreaterThan(0);
+    const text = await cli('list', '--sla-summary', '--status', 'all');
+    expect(text.error).toBeUndefined();
+    expect(text.out).toMatch(/PRIORITY\s+OPEN\s+OVERDUE\s+DUE SOON\s+ON TRACK\s+EXCEPTED\s+NO DEADLINE\s+EMERGENCIES/);
+    const open = (await call(t.app, token, 'GET', '/api/findings?status=open&limit=100')).json().items.length;
+    expect(text.out).toMatch(new RegExp(`\\nall\\s+${open}\\s`));
+    expect(text.out).toMatch(/policy version 1; due soon from \d+ % of the SLA window/);
+  });
 });

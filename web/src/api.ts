@@ -10,6 +10,7 @@ import type { ApiToken, Team, TeamCreate, TeamUpdate, TokenCreate, User, UserCre
 import type { Permission, Role } from '../../src/domain/auth/roles.js';
 import type { AuditRecord } from '../../src/domain/audit/chain.js';
 import type { Problem } from '../../src/http/problem.js';
+import type { SlaSummary } from '../../src/domain/priority/summary.js';
 import type { SshCollect, SshTarget, sshTargetInputSchema } from '../../src/domain/ssh/target.js';
 import type { Agent, EnrolmentToken, HostFactsReport, enrolmentTokenCreateSchema } from '../../src/domain/agents/protocol.js';
 
@@ -638,6 +639,8 @@ export const api = {
   listVulnerabilities: (q: VulnQuery) => request<{ items: VulnerabilitySummary[]; nextCursor: string | null }>('GET', '/api/vulnerabilities', { query: { ...q } }),
   getVulnerability: (id: string) => request<VulnerabilityDetail>('GET', `/api/vulnerabilities/${enc(id)}`),
   listFindings: (q: FindingQuery) => request<{ items: Finding[]; nextCursor: string | null }>('GET', '/api/findings', { query: { ...q } }),
+  /** The overdue figures: open findings by priority and SLA state (the register's filters, e.g. mine=true). */
+  slaSummary: (q: Record<string, string> = {}) => request<SlaSummary>('GET', '/api/findings/sla-summary', { query: q }),
   getFinding: (id: string) => request<FindingDetail>('GET', `/api/findings/${enc(id)}`),
   assetInventory: (id: string) => request<Inventory | null>('GET', `/api/assets/${enc(id)}/inventory`),
   softwareHistory: (id: string) => request<SoftwareHistoryEntry[]>('GET', `/api/assets/${enc(id)}/inventory/history`),

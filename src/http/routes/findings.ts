@@ -14,6 +14,8 @@ import type { Db } from '../../storage/db.js';
 import { errorResponses } from '../problem.js';
 import { startStream } from '../stream.js';
 import { ctxOf } from '../types.js';
+import { slaSummarySchema } from '../../domain/priority/summary.js';
+import { slaSummary, slaSummaryQuerySchema } from '../../services/findings/sla-summary.js';
 
 const idParams = z.strictObject({ id: z.uuid() });
 
@@ -197,6 +199,16 @@ export function findingRoutes(app: FastifyInstance, db: Db, enqueueRun: runs.Enq
       response: { 200: z.object({ by: z.enum(register.GROUP_BY), items: z.array(groupSchema), nextCursor: z.string().nullable() }), ...errorResponses },
     },
   }, (req) => findings.listGroups(db, ctxOf(req), req.query));
+
+  r.get('/api/findings/sla-summary', {
+    config: { permission: 'asset:read' },
+    schema: {
+      tags: ['Findings'], operationId: 'findingSlaSummary', summary: 'The overdue figures: open findings by priority class and SLA state',
+      description: 'Takes the register\'s filters (not status or slaState: it counts open findings in every state). Excepted findings (a valid risk exception covers them) are counted apart, never as overdue. mine=true: your own systems.',
+      querystring: slaSummaryQuerySchema,
+      response: { 200: slaSummarySchema, ...errorResponses },
+    },
+  }, (req) => slaSummary(db, ctxOf(req), req.query));
 
   r.get('/api/findings/export.csv', {
     config: { permission: 'asset:read' },

@@ -261,7 +261,7 @@ export async function prepareFilters(db: Db, f: FindingFilters, viewer: string |
 }
 
 /** One SLA state in SQL, as slaState() decides it (domain/priority/deadline.ts). */
-function slaStateWhere(state: SlaState, dueSoonPercent: number): RawBuilder<unknown> {
+export function slaStateWhere(state: SlaState, dueSoonPercent: number): RawBuilder<unknown> {
   const open = sql`f.status = 'open' and f.priority is not null`;
   const soon = sql`now() >= f.class_since + (f.due_at - f.class_since) * ${dueSoonPercent / 100}::float8`;
   switch (state) {

@@ -1,6 +1,7 @@
-/** Dashboard: how the asset register breaks down, straight from the asset API's totals. */
+/** Dashboard: the caller's overdue findings, the fleet's overdue figures, and how the asset register breaks down. */
 import { type AssetQuery, api, withQuery } from '../api.js';
 import { MyOverdue } from '../components/findings/MyOverdue.js';
+import { SlaFigures } from '../components/findings/SlaFigures.js';
 import { ErrorBanner, Spinner, useLoad, useSession } from '../components.js';
 import { CRITICALITIES, ENVIRONMENTS, SYSTEM_TYPES, label } from '../labels.js';
 import { Link, useTitle } from '../router.js';
@@ -60,6 +61,7 @@ export function DashboardPage() {
         </div>
       </div>
       <MyOverdue />
+      <SlaFigures />
       <ErrorBanner error={error} />
       {loading && !data && <Spinner />}
       {data && (

@@ -10,31 +10,28 @@ import { MY_OVERDUE_URL } from '../../policy/api.js';
 import { Link } from '../../router.js';
 import '../../policy/policy.css';
 
-// One page is enough to say "100+"; the register shows them all.
-const LIMIT = 100;
-
-async function countMine(slaState: string): Promise<{ n: number; more: boolean }> {
-  const page = await api.listFindings({ mine: 'true', slaState, limit: String(LIMIT), sort: 'dueAt' });
-  return { n: page.items.length, more: page.nextCursor !== null };
+/** Exact counts from the overdue figures of the caller's own systems. */
+async function countMine(): Promise<{ overdue: number; dueSoon: number }> {
+  const s = await api.slaSummary({ mine: 'true' });
+  return { overdue: s.totals.overdue, dueSoon: s.totals.dueSoon };
 }
 
 export function MyOverdue() {
   const { me, can } = useSession();
   const person = me.user !== null && can('asset:read');
-  const counts = useLoad(async () => (person ? { overdue: await countMine('overdue'), dueSoon: await countMine('due_soon') } : null), person ? 'my-overdue' : 'none');
+  const counts = useLoad(async () => (person ? countMine() : null), person ? 'my-overdue' : 'none');
   const c = counts.data;
   if (!c) return null;
   const owner = me.principal.role === 'system_owner';
-  if (!owner && c.overdue.n === 0 && c.dueSoon.n === 0) return null;
-  const n = (x: { n: number; more: boolean }) => `${x.n}${x.more ? '+' : ''}`;
-  const calm = c.overdue.n === 0;
+  if (!owner && c.overdue === 0 && c.dueSoon === 0) return null;
+  const calm = c.overdue === 0;
   return (
     <div className="stat-row">
       <Link className={`stat my-overdue${calm ? ' calm' : ''}`} to={MY_OVERDUE_URL}>
-        <span className="stat-value">{n(c.overdue)}</span>
+        <span className="stat-value">{c.overdue}</span>
         <span className="stat-label">
-          {c.overdue.n === 0 ? 'You have no overdue findings' : `You have ${n(c.overdue)} overdue finding${c.overdue.n === 1 && !c.overdue.more ? '' : 's'}`}
-          {c.dueSoon.n > 0 ? `, and ${n(c.dueSoon)} due soon` : ''} — open “My overdue”
+          {c.overdue === 0 ? 'You have no overdue findings' : `You have ${c.overdue} overdue finding${c.overdue === 1 ? '' : 's'}`}
+          {c.dueSoon > 0 ? `, and ${c.dueSoon} due soon` : ''} — open “My overdue”
         </span>
       </Link>
     </div>
