@@ -30,6 +30,7 @@ import { authRoutes } from './routes/auth.js';
 import { oidcRoutes, type OidcClient } from './routes/oidc.js';
 import { sshRoutes } from './routes/ssh.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { configureNotifications } from '../services/notifications/settings.js';
 import { systemRoutes } from './routes/system.js';
 import { versionRoutes } from './routes/versions.js';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.js';
@@ -64,6 +65,8 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { database, config } = deps;
+  // Process-wide: escalations raised by code without the configuration at hand (a feed import, a job) read it from there.
+  configureNotifications(config, deps.logger);
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -143,7 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   eolRoutes(app, database.db);
   vulnerabilityRoutes(app, database.db);
   sshRoutes(app, database.db, config);
-  notificationRoutes(app, database.db, config);
+  notificationRoutes(app, database.db);
   await registerWeb(app, deps.webDir ?? null);
   return app;
 }

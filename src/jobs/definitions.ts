@@ -11,11 +11,10 @@ import { processPriorityRequests } from '../services/priority/worker.js';
 import { defineEolJobs } from '../services/eol/jobs.js';
 import { runEscalations } from '../services/escalation/run.js';
 import { deliverPending } from '../services/notifications/deliveries.js';
-import { configureNotifications } from '../services/notifications/settings.js';
 import { defineExceptionJobs } from '../services/exceptions/jobs.js';
 
 /** The jobs every process knows. Capabilities add theirs here as they arrive. */
-export function defineJobs(queue: JobQueue, database: Database, logger: Logger, config: Pick<Config, 'feedSyncCron' | 'feedSyncReleases'> & Partial<Config>): void {
+export function defineJobs(queue: JobQueue, database: Database, logger: Logger, config: Pick<Config, 'feedSyncCron' | 'feedSyncReleases'>): void {
   queue.define({
     name: 'maintenance.purge-sessions',
     version: 1,
@@ -47,7 +46,6 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger, 
   });
 
   // Escalation and notifications (issue #6 §4): rules every 15 minutes, the mail and chat outbox every minute.
-  if (config.publicUrl && config.mailFrom && config.dataDir) configureNotifications(config as Config, logger);
   queue.define({
     name: 'escalation.run',
     version: 1,

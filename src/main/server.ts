@@ -37,13 +37,14 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     if (applied.length) logger.info({ applied }, 'database migrated');
     const jobs = new JobQueue(database, logger);
     defineJobs(jobs, database, logger, config);
-    await jobs.start({ work: config.jobsInServer });
     const localOperatorToken = randomSecret('plo_');
     const oidc = config.oidc ? await createOidcClient(config, logger) : undefined;
     // Agent reports are applied after they are accepted; a server that works jobs also drains that queue.
     const applier = config.jobsInServer ? new ReportApplier(database.db, logger) : null;
     applier?.start();
     const app = await buildApp({ database, config, logger, jobs, localOperatorToken, oidc, webDir: webDist(), onReportAccepted: () => applier?.wake() });
+    // After buildApp, which applies the process-wide settings the jobs read too (mail, webhooks).
+    await jobs.start({ work: config.jobsInServer });
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -3,6 +3,7 @@ import { defineJobs } from '../jobs/definitions.js';
 import { JobQueue } from '../jobs/queue.js';
 import { ReportApplier } from '../services/agents/report-applier.js';
 import type { Config } from '../lib/config.js';
+import { configureNotifications } from '../services/notifications/settings.js';
 import { migrate, openDatabase } from '../storage/db.js';
 
 /** A process that only works background jobs; start as many as the load needs (PostgreSQL only). */
@@ -12,6 +13,7 @@ export async function startWorker(config: Config, logger: Logger) {
   }
   const database = await openDatabase(config);
   await migrate(database.db);
+  configureNotifications(config, logger);
   const jobs = new JobQueue(database, logger);
   defineJobs(jobs, database, logger, config);
   await jobs.start({ work: true });

@@ -3,11 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { escalationListQuerySchema, escalationRunResultSchema, escalationSchema, notificationListQuerySchema, notificationPageSchema, notificationSchema } from '../../domain/notifications/schemas.js';
 import { webhookCreateSchema, webhookSchema, webhookUpdateSchema } from '../../domain/notifications/webhook.js';
-import type { Config } from '../../lib/config.js';
 import { listEscalations } from '../../services/escalation/log.service.js';
 import { runEscalationsNow } from '../../services/escalation/run.js';
 import * as notifications from '../../services/notifications/notifications.service.js';
-import { configureNotifications } from '../../services/notifications/settings.js';
 import * as webhooks from '../../services/notifications/webhooks.service.js';
 import type { Db } from '../../storage/db.js';
 import { errorResponses } from '../problem.js';
@@ -17,9 +15,7 @@ const notificationId = z.strictObject({ id: z.string().regex(/^\d{1,18}$/, 'must
 const webhookId = z.strictObject({ id: z.uuid() });
 
 /** In-app notifications, chat webhooks and the escalation log (issue #6 §4, INC-1). */
-export function notificationRoutes(app: FastifyInstance, db: Db, config: Config) {
-  // Escalations raised by code without the configuration at hand (a feed import) find it here.
-  configureNotifications(config, app.log);
+export function notificationRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   const nt = ['Notifications'];
