@@ -6,7 +6,7 @@ import type { Config } from '../lib/config.js';
 import { systemPrincipal } from '../domain/auth/principal.js';
 import { FEEDS } from '../services/feeds/types.js';
 import { syncFeed } from '../services/feeds/sync.js';
-import type { JobQueue } from './queue.js';
+import { type JobQueue, scheduled } from './queue.js';
 import { processPriorityRequests } from '../services/priority/worker.js';
 import { defineEolJobs } from '../services/eol/jobs.js';
 import { runEscalations } from '../services/escalation/run.js';
@@ -32,44 +32,26 @@ export function defineJobs(queue: JobQueue, database: Database, logger: Logger, 
   defineExceptionJobs(queue, database, logger);
 
   // Re-prioritisation outbox and first priorities of new findings (issue #6 §3): every minute, one worker at a time.
-  queue.define({
-    name: 'priority.process',
-    version: 1,
-    schema: z.object({}),
-    cron: '* * * * *',
-    retryLimit: 0,
-    batchSize: 1,
-    async handler() {
+  queue.define(
+    scheduled('priority.process', '* * * * *', async () => {
       const s = await processPriorityRequests(database.db);
       for (const r of s.runs) if (r.changed) logger.info({ trigger: r.trigger, evaluated: r.evaluated, changed: r.changed, raised: r.raisedCount, ms: r.ms }, 'findings re-prioritised');
-    },
-  });
+    }),
+  );
 
   // Escalation and notifications (issue #6 §4): rules every 15 minutes, the mail and chat outbox every minute.
-  queue.define({
-    name: 'escalation.run',
-    version: 1,
-    schema: z.object({}),
-    cron: '*/15 * * * *',
-    retryLimit: 0,
-    batchSize: 1,
-    async handler() {
+  queue.define(
+    scheduled('escalation.run', '*/15 * * * *', async () => {
       const s = await runEscalations(database.db);
       if (s.findings) logger.info({ runId: s.runId, rules: s.rules, recipients: s.recipients, emails: s.emails, webhooks: s.webhooks }, 'escalation rules fired');
-    },
-  });
-  queue.define({
-    name: 'notifications.deliver',
-    version: 1,
-    schema: z.object({}),
-    cron: '* * * * *',
-    retryLimit: 0,
-    batchSize: 1,
-    async handler() {
+    }),
+  );
+  queue.define(
+    scheduled('notifications.deliver', '* * * * *', async () => {
       const s = await deliverPending(database.db);
       if (s.sent || s.failed) logger.info(s, 'queued notifications delivered');
-    },
-  });
+    }),
+  );
 
   queue.define({
     name: 'matching.full',

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import PgBoss from 'pg-boss';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Database } from '../storage/db.js';
 
 /**
@@ -26,6 +26,11 @@ export interface JobQueueOptions {
   work: boolean;
   /** Poll interval; pg-boss's minimum is 0.5 s. */
   pollingIntervalSeconds?: number;
+}
+
+/** A recurring sweep: no payload, one at a time (batch 1), version 1. */
+export function scheduled(name: string, cron: string, run: () => Promise<void>, retryLimit = 0): JobDefinition<Record<string, never>> {
+  return { name, version: 1, schema: z.object({}) as z.ZodType<Record<string, never>>, cron, retryLimit, batchSize: 1, handler: () => run() };
 }
 
 const queueName = (d: { name: string; version: number }) => `${d.name}.v${d.version}`;

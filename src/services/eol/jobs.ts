@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { JobQueue } from '../../jobs/queue.js';
+import { type JobQueue, scheduled } from '../../jobs/queue.js';
 import type { Database } from '../../storage/db.js';
 import { refreshEvaluations } from './evaluation.js';
 
@@ -13,16 +12,15 @@ import { refreshEvaluations } from './evaluation.js';
 export const EOL_REFRESH_CRON = '*/15 * * * *';
 
 export function defineEolJobs(queue: JobQueue, database: Database, logger: Logger): void {
-  queue.define({
-    name: 'eol.refresh',
-    version: 1,
-    schema: z.object({}),
-    cron: EOL_REFRESH_CRON,
-    retryLimit: 1,
-    batchSize: 1,
-    async handler() {
-      const n = await refreshEvaluations(database.db);
-      if (n) logger.info({ assets: n }, 'end-of-life evaluations refreshed');
-    },
-  });
+  queue.define(
+    scheduled(
+      'eol.refresh',
+      EOL_REFRESH_CRON,
+      async () => {
+        const n = await refreshEvaluations(database.db);
+        if (n) logger.info({ assets: n }, 'end-of-life evaluations refreshed');
+      },
+      1,
+    ),
+  );
 }

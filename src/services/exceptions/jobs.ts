@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { JobQueue } from '../../jobs/queue.js';
+import { type JobQueue, scheduled } from '../../jobs/queue.js';
 import type { Database } from '../../storage/db.js';
 import { applyExceptionCoverage, expireExceptions } from './coverage.js';
 import { sendReviewReminders } from './reminders.js';
@@ -11,40 +10,32 @@ import { sendReviewReminders } from './reminders.js';
  * that appeared under a valid exception (a new scan, a new asset) are covered.
  */
 export function defineExceptionJobs(queue: JobQueue, database: Database, logger: Logger): void {
-  queue.define({
-    name: 'exceptions.expire',
-    version: 1,
-    schema: z.object({}),
-    cron: '5 0 * * *',
-    retryLimit: 2,
-    batchSize: 1,
-    async handler() {
-      const s = await expireExceptions(database.db);
-      if (s.expired) logger.info(s, 'risk exceptions expired');
-    },
-  });
-  queue.define({
-    name: 'exceptions.review-reminders',
-    version: 1,
-    schema: z.object({}),
-    cron: '0 7 * * *',
-    retryLimit: 2,
-    batchSize: 1,
-    async handler() {
-      const s = await sendReviewReminders(database.db);
-      if (s.reminded) logger.info(s, 'exception re-review reminders sent');
-    },
-  });
-  queue.define({
-    name: 'exceptions.coverage',
-    version: 1,
-    schema: z.object({}),
-    cron: '*/15 * * * *',
-    retryLimit: 0,
-    batchSize: 1,
-    async handler() {
+  queue.define(
+    scheduled(
+      'exceptions.expire',
+      '5 0 * * *',
+      async () => {
+        const s = await expireExceptions(database.db);
+        if (s.expired) logger.info(s, 'risk exceptions expired');
+      },
+      2,
+    ),
+  );
+  queue.define(
+    scheduled(
+      'exceptions.review-reminders',
+      '0 7 * * *',
+      async () => {
+        const s = await sendReviewReminders(database.db);
+        if (s.reminded) logger.info(s, 'exception re-review reminders sent');
+      },
+      2,
+    ),
+  );
+  queue.define(
+    scheduled('exceptions.coverage', '*/15 * * * *', async () => {
       const s = await applyExceptionCoverage(database.db);
       if (s.covered) logger.info(s, 'new findings covered by risk exceptions');
-    },
-  });
+    }),
+  );
 }
