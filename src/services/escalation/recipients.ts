@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../storage/db.js';
+import { IN_SCOPE } from '../exceptions/scope.js';
 
 /**
  * Who is told about the findings of one escalation run, resolved in SQL
@@ -60,11 +61,7 @@ export async function securityMembers(tx: Tx): Promise<SecurityMember[]> {
  */
 function riskOwners(runId: string) {
   return sql`select e.id, x.risk_owner_id as user_id
-    from finding_escalations e join findings f on f.id = e.finding_id
-    join risk_exceptions x on x.status = 'requested' and (
-      (x.scope = 'finding' and x.finding_id = f.id)
-      or (x.scope = 'vulnerability' and x.vulnerability_num = f.vulnerability_num and (cardinality(x.asset_ids) = 0 or f.asset_id = any(x.asset_ids)))
-      or (x.scope = 'asset' and x.asset_id = f.asset_id))
+    from finding_escalations e join findings f on f.id = e.finding_id join risk_exceptions x on x.status = 'requested' and ${IN_SCOPE}
     where e.run_id = ${runId}::uuid`;
 }
 

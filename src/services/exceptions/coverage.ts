@@ -6,6 +6,7 @@ import * as audit from '../audit/audit.service.js';
 import type { Ctx } from '../context.js';
 import { requestReprioritisation } from '../priority/requests.js';
 import { settlePriorities } from '../priority/worker.js';
+import { IN_SCOPE, ON_UNSUPPORTED } from './scope.js';
 
 /**
  * Which findings an exception covers (VUL-7, LEG-5). While an exception is
@@ -39,13 +40,8 @@ export interface CoverOptions {
  */
 export async function uncoveredUnsupported(db: Db, exceptionId: string): Promise<number> {
   const r = await sql<{ n: number }>`
-    select count(*)::int as n from risk_exceptions x
-    join findings f on f.status = 'open' and f.exception_id is null and (
-      (x.scope = 'finding' and f.id = x.finding_id)
-      or (x.scope = 'vulnerability' and f.vulnerability_num = x.vulnerability_num and (cardinality(x.asset_ids) = 0 or f.asset_id = any(x.asset_ids)))
-      or (x.scope = 'asset' and f.asset_id = x.asset_id))
-    where x.id = ${exceptionId}::uuid and x.status = 'approved' and not x.unsupported_system
-      and exists (select 1 from asset_eol e where e.asset_id = f.asset_id and e.state = 'unsupported')`.execute(db);
+    select count(*)::int as n from risk_exceptions x join findings f on f.status = 'open' and f.exception_id is null and ${IN_SCOPE}
+    where x.id = ${exceptionId}::uuid and x.status = 'approved' and not x.unsupported_system and ${ON_UNSUPPORTED}`.execute(db);
   return r.rows[0]?.n ?? 0;
 }
 
@@ -63,20 +59,20 @@ export async function coverWithin(tx: Tx, o: CoverOptions): Promise<{ findingId:
       where status = 'approved' and expires_on >= ${today}::date ${onlyException}
       for share
     ), candidates as (
-      select f.id as finding_id, a.id as exception_id, a.expires_on from active a join findings f on a.scope = 'finding' and f.id = a.finding_id where ${open}
+      -- One branch per scope, each driven by its own index (an OR of the three would read every finding).
+      select f.id as finding_id, f.asset_id, a.id as exception_id, a.expires_on, a.unsupported_system from active a join findings f on a.scope = 'finding' and f.id = a.finding_id where ${open}
       union all
-      select f.id, a.id, a.expires_on from active a join findings f on a.scope = 'vulnerability' and f.vulnerability_num = a.vulnerability_num
+      select f.id, f.asset_id, a.id, a.expires_on, a.unsupported_system from active a join findings f on a.scope = 'vulnerability' and f.vulnerability_num = a.vulnerability_num
         and (cardinality(a.asset_ids) = 0 or f.asset_id = any(a.asset_ids)) where ${open}
       union all
-      select f.id, a.id, a.expires_on from active a join findings f on a.scope = 'asset' and f.asset_id = a.asset_id where ${open}
-    ), allowed as (
+      select f.id, f.asset_id, a.id, a.expires_on, a.unsupported_system from active a join findings f on a.scope = 'asset' and f.asset_id = a.asset_id where ${open}
+    ), pick as (
       -- LEG-3: only an exception senior management approved for unsupported systems covers a finding on one (an asset may reach
       -- its end of life, or a vulnerability-wide exception meet a new unsupported host, after an approval that did not consider it).
-      select c.* from candidates c join active a on a.id = c.exception_id join findings f on f.id = c.finding_id
-      where a.unsupported_system or not exists (select 1 from asset_eol x where x.asset_id = f.asset_id and x.state = 'unsupported')
-    ), pick as (
       -- Covered by several: the one valid longest, so the finding changes hands least often.
-      select distinct on (finding_id) finding_id, exception_id from allowed order by finding_id, expires_on desc, exception_id
+      select distinct on (finding_id) finding_id, exception_id from candidates f
+      where f.unsupported_system or not ${ON_UNSUPPORTED}
+      order by finding_id, expires_on desc, exception_id
     )
     update findings f set exception_id = p.exception_id from pick p
     where f.id = p.finding_id and f.exception_id is null
