@@ -120,6 +120,24 @@ export function httpClient(baseUrl: string, token: string, via: string, certSha2
   };
 }
 
+/** Requests straight into an app in this process (no socket), encoded as over HTTP. Closing it leaves the app open. */
+export function injectClient(app: FastifyInstance, token: string, via: string): ApiClient {
+  return {
+    via,
+    async request(method, path, opts = {}) {
+      const { payload, contentType } = encode(opts);
+      const res = await app.inject({
+        method: method as 'GET',
+        url: `${path}${queryString(opts.query)}`,
+        headers: { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) },
+        payload,
+      });
+      return wrap(res.statusCode, res.headers, res.rawPayload);
+    },
+    async close() {},
+  };
+}
+
 export async function inProcessClient(config: Config): Promise<ApiClient> {
   const database = await openDatabase(config);
   let app: FastifyInstance;
@@ -128,19 +146,10 @@ export async function inProcessClient(config: Config): Promise<ApiClient> {
     const token = randomSecret('plo_');
     app = await buildApp({ database, config, logger: pino({ level: 'silent' }), localOperatorToken: token, webDir: null });
     await app.ready();
+    const client = injectClient(app, token, database.kind === 'embedded' ? `embedded database ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)');
     return {
-      via: database.kind === 'embedded' ? `embedded database ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)',
+      ...client,
       database,
-      async request(method, path, opts = {}) {
-        const { payload, contentType } = encode(opts);
-        const res = await app.inject({
-          method: method as 'GET',
-          url: `${path}${queryString(opts.query)}`,
-          headers: { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) },
-          payload,
-        });
-        return wrap(res.statusCode, res.headers, res.rawPayload);
-      },
       async close() {
         await app.close();
         await database.close();

@@ -2,14 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../../src/cli/client.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findingCommands } from '../../src/cli/findings.js';
 import type { Runner } from '../../src/cli/program.js';
 import { validationCommands } from '../../src/cli/validation.js';
 import { cyclonedxVexSchema, openvexSchema } from '../../src/domain/vex/schema.js';
-import type { Config } from '../../src/lib/config.js';
 import { bearer, call, type TestApp, testApp, userWithToken } from '../support/app.js';
+import { runCli } from '../support/cli.js';
 import { nessusXml } from '../support/reports.js';
 
 /** `patchloop findings validate|unvalidate|vex-export` against a real app, through the ApiClient the CLI uses (VUL-6). */
@@ -50,45 +49,11 @@ function program(withFindings: boolean, run: Runner, output?: { writeOut(s: stri
   return p;
 }
 
-async function cli(...args: string[]): Promise<{ out: string; err: string; error?: Error }> {
-  const client: ApiClient = {
-    via: 'test',
-    async request(method, p, opts = {}) {
-      const qs = new URLSearchParams(Object.entries(opts.query ?? {}).filter((e): e is [string, string] => !!e[1])).toString();
-      const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-      const res = await t.app.inject({ method: method as 'GET', url: `${p}${qs ? `?${qs}` : ''}`, headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, payload });
-      return { status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body, bytes: res.rawPayload, json: () => res.json() };
-    },
-    async close() {},
-  };
-  let error: Error | undefined;
-  const run: Runner = async (fn) => {
-    try {
-      await fn(client, {} as Config);
-    } catch (err) {
-      error = err as Error;
-    }
-  };
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const logErr = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  // --json and a VEX document without -o go to stdout directly.
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const p = program(true, run, { writeErr: (s) => void err.push(s), writeOut: (s) => void out.push(s) });
-    await p.parseAsync(['node', 'patchloop', 'findings', ...args]);
-  } catch (e) {
-    error = e as Error;
-  } finally {
-    log.mockRestore();
-    logErr.mockRestore();
-    write.mockRestore();
-  }
-  return { out: out.join('\n'), err: err.join('\n'), error };
+async function cli(...args: string[]) {
+  return runCli(t.app, token, (p, run) => {
+    findingCommands(p, run);
+    validationCommands(p, run);
+  }, ['findings', ...args]);
 }
 
 const status = async (id: string) => (await call(t.app, token, 'GET', `/api/findings/${id}`)).json().status;

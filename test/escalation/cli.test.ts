@@ -1,9 +1,6 @@
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../../src/cli/client.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { notificationCommands } from '../../src/cli/notifications.js';
-import type { Runner } from '../../src/cli/program.js';
-import type { Config } from '../../src/lib/config.js';
 import { notifyUsers } from '../../src/services/notifications/notify.js';
 import { createAsset } from '../../src/services/assets/assets.service.js';
 import { operator, type TestApp, testApp, userWithToken } from '../support/app.js';
@@ -30,44 +27,8 @@ afterAll(async () => {
   await hooks?.close();
 });
 
-async function cli(token: string, ...args: string[]): Promise<{ out: string; err: string; error?: Error; code?: unknown }> {
-  const client: ApiClient = {
-    via: 'test',
-    async request(method, p, opts = {}) {
-      const qs = new URLSearchParams(Object.entries(opts.query ?? {}).filter((e): e is [string, string] => !!e[1])).toString();
-      const payload = opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
-      const res = await t.app.inject({ method: method as 'GET', url: `${p}${qs ? `?${qs}` : ''}`, headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, payload });
-      return { status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body, bytes: res.rawPayload, json: () => res.json() };
-    },
-    async close() {},
-  };
-  let error: Error | undefined;
-  let code: unknown;
-  const run: Runner = async (fn) => {
-    try {
-      code = await fn(client, {} as Config);
-    } catch (err) {
-      error = err as Error;
-    }
-  };
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const p = new Command('patchloop').exitOverride().configureOutput({ writeErr: (s) => void err.push(s), writeOut: (s) => void out.push(s) });
-    notificationCommands(p, run);
-    await p.parseAsync(['node', 'patchloop', ...args]);
-  } catch (e) {
-    error = e as Error;
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
-  return { out: out.join('\n'), err: err.join('\n'), error, code };
+async function cli(token: string, ...args: string[]) {
+  return runCli(t.app, token, notificationCommands, args);
 }
 
 describe('patchloop webhooks', () => {

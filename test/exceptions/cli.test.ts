@@ -1,12 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../../src/cli/client.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { exceptionCommands } from '../../src/cli/exceptions.js';
-import type { Runner } from '../../src/cli/program.js';
-import type { Config } from '../../src/lib/config.js';
 import { refreshEvaluations } from '../../src/services/eol/evaluation.js';
 import { processPriorityRequests } from '../../src/services/priority/worker.js';
 import { call, type TestApp, testApp } from '../support/app.js';
@@ -33,43 +30,8 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(token: string, ...args: string[]): Promise<{ out: string; err: string; error?: Error }> {
-  const client: ApiClient = {
-    via: 'test',
-    async request(method, url, opts = {}) {
-      const qs = new URLSearchParams(Object.entries(opts.query ?? {}).filter((e): e is [string, string] => !!e[1])).toString();
-      const payload = opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
-      const res = await t.app.inject({ method: method as 'GET', url: `${url}${qs ? `?${qs}` : ''}`, headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, payload });
-      return { status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body, bytes: res.rawPayload, json: () => res.json() };
-    },
-    async close() {},
-  };
-  let error: Error | undefined;
-  const run: Runner = async (fn) => {
-    try {
-      await fn(client, {} as Config);
-    } catch (e) {
-      error = e as Error;
-    }
-  };
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const prog = new Command('patchloop').exitOverride().configureOutput({ writeErr: (s) => void err.push(s), writeOut: (s) => void out.push(s) });
-    exceptionCommands(prog, run);
-    await prog.parseAsync(['node', 'patchloop', ...args]);
-  } catch (e) {
-    error = e as Error;
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
-  return { out: out.join('\n'), err: err.join('\n'), error };
+async function cli(token: string, ...args: string[]) {
+  return runCli(t.app, token, exceptionCommands, args);
 }
 
 const idIn = (s: string) => /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/.exec(s)?.[1] as string;

@@ -2,13 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../../src/cli/client.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedCommands, findFeedFile, guessFeed } from '../../src/cli/feeds.js';
-import type { Runner } from '../../src/cli/program.js';
-import type { Config } from '../../src/lib/config.js';
 import { type TestApp, userWithToken } from '../support/app.js';
+import { runCli } from '../support/cli.js';
 import { feedsApp } from './app.js';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
@@ -28,41 +25,8 @@ afterAll(async () => {
 });
 
 /** `patchloop feeds …` against the test app through the same ApiClient interface the CLI uses. */
-async function cli(...args: string[]): Promise<{ out: string; error?: Error }> {
-  const client: ApiClient = {
-    via: 'test',
-    async request(method, p, opts = {}) {
-      const qs = new URLSearchParams(Object.entries(opts.query ?? {}).filter((e): e is [string, string] => !!e[1])).toString();
-      const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-      const contentType = opts.raw !== undefined ? (opts.contentType ?? 'text/plain') : 'application/json';
-      const res = await t.app.inject({ method: method as 'GET', url: `${p}${qs ? `?${qs}` : ''}`, headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': contentType } : {}) }, payload });
-      return { status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body, bytes: res.rawPayload, json: () => res.json() };
-    },
-    async close() {},
-  };
-  let error: Error | undefined;
-  const run: Runner = async (fn) => {
-    try {
-      await fn(client, {} as Config);
-    } catch (err) {
-      error = err as Error;
-    }
-  };
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    lines.push(String(s));
-    return true;
-  });
-  try {
-    const program = new Command('patchloop').exitOverride();
-    feedCommands(program, run);
-    await program.parseAsync(['node', 'patchloop', 'feeds', ...args]);
-  } finally {
-    spy.mockRestore();
-    write.mockRestore();
-  }
-  return { out: lines.join('\n'), error };
+async function cli(...args: string[]) {
+  return runCli(t.app, token, feedCommands, ['feeds', ...args]);
 }
 
 describe('patchloop feeds', () => {

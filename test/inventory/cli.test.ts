@@ -1,13 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../../src/cli/client.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventoryCommands, parseMap } from '../../src/cli/inventory.js';
-import type { Runner } from '../../src/cli/program.js';
-import type { Config } from '../../src/lib/config.js';
 import { call, type TestApp, testApp, userWithToken } from '../support/app.js';
+import { runCli } from '../support/cli.js';
 
 /** `patchloop inventory import-csv|import-file` against a real app, through the ApiClient the CLI uses (INV-3). */
 let t: TestApp;
@@ -28,40 +25,8 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]): Promise<{ out: string; err: string; error?: Error }> {
-  const client: ApiClient = {
-    via: 'test',
-    async request(method, p, opts = {}) {
-      const qs = new URLSearchParams(Object.entries(opts.query ?? {}).filter((e): e is [string, string] => !!e[1])).toString();
-      const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-      const res = await t.app.inject({ method: method as 'GET', url: `${p}${qs ? `?${qs}` : ''}`, headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, payload });
-      return { status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body, bytes: res.rawPayload, json: () => res.json() };
-    },
-    async close() {},
-  };
-  let error: Error | undefined;
-  const run: Runner = async (fn) => {
-    try {
-      await fn(client, {} as Config);
-    } catch (err) {
-      error = err as Error;
-    }
-  };
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const logErr = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const program = new Command('patchloop').exitOverride().configureOutput({ writeErr: (s) => void err.push(s) });
-    inventoryCommands(program, run);
-    await program.parseAsync(['node', 'patchloop', 'inventory', ...args]);
-  } catch (e) {
-    error = e as Error;
-  } finally {
-    log.mockRestore();
-    logErr.mockRestore();
-  }
-  return { out: out.join('\n'), err: err.join('\n'), error };
+async function cli(...args: string[]) {
+  return runCli(t.app, token, inventoryCommands, ['inventory', ...args]);
 }
 
 describe('patchloop inventory', () => {
